@@ -1,0 +1,104 @@
+// Types for CapiMiddleware's browser snippet (window.metaCapi, or the default export of
+// dist/meta-capi.mjs) and for the JSON data block the server renders into the page.
+
+/** Meta's standard event names; these go to the Pixel as `fbq('track', ...)`. */
+export type MetaStandardEventName =
+  | 'PageView'
+  | 'ViewContent'
+  | 'Search'
+  | 'AddToCart'
+  | 'AddToWishlist'
+  | 'InitiateCheckout'
+  | 'AddPaymentInfo'
+  | 'Purchase'
+  | 'Lead'
+  | 'CompleteRegistration'
+  | 'Contact'
+  | 'CustomizeProduct'
+  | 'Donate'
+  | 'FindLocation'
+  | 'Schedule'
+  | 'StartTrial'
+  | 'SubmitApplication'
+  | 'Subscribe';
+
+/** One item of `contents` in the event data. */
+export interface MetaContent {
+  id: string;
+  quantity?: number;
+  item_price?: number;
+  [key: string]: unknown;
+}
+
+/** Event parameters (custom_data): Meta's standard keys plus any custom ones. */
+export interface MetaEventData {
+  value?: number;
+  currency?: string;
+  order_id?: string;
+  content_ids?: string[];
+  content_type?: 'product' | 'product_group' | (string & {});
+  contents?: MetaContent[];
+  num_items?: number;
+  content_name?: string;
+  content_category?: string;
+  search_string?: string;
+  status?: string | boolean;
+  [key: string]: unknown;
+}
+
+/** One server event, fired as `fbq(method, name, data, { eventID: eventId })`. */
+export interface MetaCapiBlockEvent {
+  method: 'track' | 'trackCustom';
+  name: string;
+  /** The same ID the server sends as `event_id`, so Meta deduplicates the two copies. */
+  eventId: string;
+  /** Possibly empty. */
+  data: MetaEventData;
+}
+
+/**
+ * The JSON inside `<script type="application/json" id="meta-capi-data">`, rendered once per page.
+ * Missing or unparsable: treated as `{ events: [] }`, no Pixel loading, subdomainIndex 1, host-only cookies.
+ */
+export interface MetaCapiDataBlock {
+  /** Shape version. */
+  v: 1;
+  pixelId: string | null;
+  /**
+   * When true and `window.fbq` does not exist yet, the snippet installs the Pixel queue stub,
+   * calls `fbq('init', pixelId)` and `fbq('track', 'PageView')`, and loads fbevents.js.
+   */
+  loadPixel: boolean;
+  /** Domain attribute of the _fbc/_fbp cookies the snippet writes; null for host-only cookies. */
+  cookieDomain: string | null;
+  /** The `i` in `fb.{i}.{creationTimeMs}.{payload}`. */
+  subdomainIndex: number;
+  events: MetaCapiBlockEvent[];
+}
+
+/** Headers that carry a browser-made event ID to the server (fetch/XHR). */
+export type MetaCapiEventHeaders = { 'X-Meta-Event-Id': string };
+
+export interface MetaCapi {
+  /**
+   * Fires an event through the Pixel with a new event ID (`track` for standard names,
+   * `trackCustom` otherwise; waits up to about 10 s for `window.fbq`) and returns the ID,
+   * to be sent to the server with {@link MetaCapi.eventHeaders}. Never throws.
+   */
+  track(name: MetaStandardEventName | (string & {}), data?: MetaEventData): string;
+  /** `{ 'X-Meta-Event-Id': eventId }` (an empty object for an empty or non-string ID). */
+  eventHeaders(eventId: string): MetaCapiEventHeaders;
+  /** A new event ID: 128 random bits as 32 lowercase hex characters. */
+  newEventId(): string;
+  /** The snippet's version. */
+  readonly version: string;
+}
+
+declare global {
+  interface Window {
+    metaCapi: MetaCapi;
+  }
+}
+
+declare const metaCapi: MetaCapi;
+export default metaCapi;

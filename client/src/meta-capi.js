@@ -1,0 +1,241 @@
+/*
+ * CapiMiddleware browser snippet.
+ *
+ * Reads the server's JSON data block (#meta-capi-data), fires each server event
+ * through the Meta Pixel with the same event ID (so Meta deduplicates the browser
+ * and server copies), keeps the first-party _fbc/_fbp cookies in place on pages
+ * served without the middleware, and exposes window.metaCapi.
+ *
+ * Rules for this file: ES2017 only (no ?. or ??, no class fields, no optional
+ * catch binding, no object spread, no template literals), no dependencies, never
+ * throw into the page. Comments stand on their own lines: build.mjs strips
+ * whole-line comments and indentation only.
+ */
+(function (win) {
+  'use strict';
+
+  // Replaced by build.mjs with the version from client/package.json.
+  var VERSION = 'dev';
+  var STANDARD = ['PageView', 'ViewContent', 'Search', 'AddToCart', 'AddToWishlist',
+    'InitiateCheckout', 'AddPaymentInfo', 'Purchase', 'Lead', 'CompleteRegistration',
+    'Contact', 'CustomizeProduct', 'Donate', 'FindLocation', 'Schedule', 'StartTrial',
+    'SubmitApplication', 'Subscribe'];
+  var MAX_AGE = 7776000;
+  var WAIT_MS = 10000;
+  var POLL_MS = 50;
+  // fb.{subdomainIndex}.{creationTimeMs}.{payload}[.{appendix}]: accepted byte for byte.
+  var COOKIE_RE = /^fb\.\d+\.\d+\.[^.]+(\.[^.]+)?$/;
+  var FBCLID_RE = /^[A-Za-z0-9_-]{1,500}$/;
+
+  // Included twice (or the classic and the module build both): the first copy wins.
+  if (win && win.__metaCapi) return win.__metaCapi;
+
+  var doc = win && win.document;
+  var warned = false;
+  var pending = [];
+  var deadline = 0;
+  var timer = null;
+  var nonce = '';
+
+  function warn(e) {
+    if (warned) return;
+    warned = true;
+    try {
+      win.console.warn('[meta-capi]', (e && e.message) || String(e));
+    } catch (e2) {
+      // Nowhere left to report to.
+    }
+  }
+
+  // Runs fn(arg); anything it throws is swallowed (and reported once).
+  function guard(fn, arg) {
+    try {
+      return fn(arg);
+    } catch (e) {
+      warn(e);
+    }
+  }
+
+  function randomBytes(n) {
+    var out = [];
+    var i;
+    try {
+      var c = (win && win.crypto) || (typeof crypto !== 'undefined' ? crypto : null);
+      var a = c.getRandomValues(new Uint8Array(n));
+      for (i = 0; i < n; i++) out.push(a[i]);
+      return out;
+    } catch (e) {
+      // No Web Crypto: fall back to Math.random.
+    }
+    for (i = 0; i < n; i++) out.push(Math.floor(Math.random() * 256));
+    return out;
+  }
+
+  // 128 random bits as 32 lowercase hex characters (URL-safe).
+  function newEventId() {
+    var b = randomBytes(16);
+    var s = '';
+    for (var i = 0; i < 16; i++) s += (b[i] + 256).toString(16).slice(1);
+    return s;
+  }
+
+  function methodFor(name) {
+    return STANDARD.indexOf(name) >= 0 ? 'track' : 'trackCustom';
+  }
+
+  // Every call goes through window.fbq, in order, once it exists.
+  function flush() {
+    while (pending.length && typeof win.fbq === 'function') guard(callFbq, pending.shift());
+  }
+
+  function callFbq(args) {
+    win.fbq.apply(win, args);
+  }
+
+  function poll() {
+    timer = null;
+    flush();
+    if (!pending.length) return;
+    // Gave up waiting for the Pixel: drop silently.
+    if (Date.now() >= deadline) pending.length = 0;
+    else timer = win.setTimeout(guard, POLL_MS, poll);
+  }
+
+  function send(args) {
+    if (!win) return;
+    pending.push(args);
+    flush();
+    if (pending.length && !timer) {
+      deadline = Date.now() + WAIT_MS;
+      timer = win.setTimeout(guard, POLL_MS, poll);
+    }
+  }
+
+  function readCookie(name) {
+    var parts = String(doc.cookie || '').split(';');
+    for (var i = 0; i < parts.length; i++) {
+      var p = parts[i].replace(/^\s+/, '');
+      var k = p.indexOf('=');
+      if (k > 0 && p.slice(0, k) === name) return p.slice(k + 1);
+    }
+    return null;
+  }
+
+  function writeCookie(name, value, cfg) {
+    var c = name + '=' + value + '; path=/; max-age=' + MAX_AGE + '; samesite=lax' +
+      (win.location.protocol === 'https:' ? '; secure' : '');
+    if (cfg.domain) {
+      doc.cookie = c + '; domain=' + cfg.domain;
+      // A domain the page is not on (e.g. localhost) is rejected: fall back to host-only.
+      if (('; ' + doc.cookie + ';').indexOf('; ' + name + '=' + value + ';') >= 0) return;
+    }
+    doc.cookie = c;
+  }
+
+  function syncCookies(cfg) {
+    var now = Date.now();
+    var fbclid = new URLSearchParams(win.location.search || '').get('fbclid');
+    var fbc = readCookie('_fbc');
+    if (fbclid && FBCLID_RE.test(fbclid) && !(fbc && COOKIE_RE.test(fbc) && fbc.split('.')[3] === fbclid)) {
+      writeCookie('_fbc', 'fb.' + cfg.i + '.' + now + '.' + fbclid, cfg);
+    }
+    var fbp = readCookie('_fbp');
+    if (!(fbp && COOKIE_RE.test(fbp))) {
+      var b = randomBytes(4);
+      var r = (b[0] * 16777216 + b[1] * 65536 + b[2] * 256 + b[3]) % 2147483647;
+      writeCookie('_fbp', 'fb.' + cfg.i + '.' + now + '.' + r, cfg);
+    }
+  }
+
+  // Meta's Pixel queue stub: calls wait in fbq.queue until fbevents.js drains them.
+  function loadPixel(pixelId) {
+    var q = function () {
+      if (q.callMethod) q.callMethod.apply(q, arguments);
+      else q.queue.push(arguments);
+    };
+    q.push = q;
+    q.loaded = true;
+    q.version = '2.0';
+    q.queue = [];
+    win.fbq = q;
+    if (!win._fbq) win._fbq = q;
+    q('init', pixelId);
+    q('track', 'PageView');
+    var s = doc.createElement('script');
+    s.async = true;
+    s.src = 'https://connect.facebook.net/en_US/fbevents.js';
+    if (nonce) s.setAttribute('nonce', nonce);
+    (doc.head || doc.documentElement).appendChild(s);
+  }
+
+  function readBlock() {
+    var d = null;
+    try {
+      var el = doc.getElementById('meta-capi-data');
+      if (el) d = JSON.parse(el.textContent);
+    } catch (e) {
+      warn(e);
+    }
+    return d && typeof d === 'object' ? d : {};
+  }
+
+  function start() {
+    var d = readBlock();
+    var i = d.subdomainIndex;
+    var cfg = {
+      i: typeof i === 'number' && i >= 0 && i % 1 === 0 ? i : 1,
+      domain: typeof d.cookieDomain === 'string' && /^[A-Za-z0-9.-]+$/.test(d.cookieDomain) ? d.cookieDomain : null
+    };
+    guard(syncCookies, cfg);
+    if (d.loadPixel === true && typeof d.pixelId === 'string' && d.pixelId && !win.fbq) guard(loadPixel, d.pixelId);
+    var events = Array.isArray(d.events) ? d.events : [];
+    for (var k = 0; k < events.length; k++) {
+      var ev = events[k];
+      if (!ev || typeof ev.name !== 'string' || !ev.name) continue;
+      var args = [ev.method === 'track' || ev.method === 'trackCustom' ? ev.method : methodFor(ev.name),
+        ev.name, ev.data && typeof ev.data === 'object' ? ev.data : {}];
+      if (typeof ev.eventId === 'string' && ev.eventId) args.push({ eventID: ev.eventId });
+      send(args);
+    }
+  }
+
+  function safeStart() {
+    guard(start);
+  }
+
+  var api = {
+    track: function (name, data) {
+      var id = newEventId();
+      try {
+        if (typeof name === 'string' && name) {
+          send([methodFor(name), name, data && typeof data === 'object' ? data : {}, { eventID: id }]);
+        }
+      } catch (e) {
+        warn(e);
+      }
+      return id;
+    },
+    eventHeaders: function (eventId) {
+      return typeof eventId === 'string' && eventId ? { 'X-Meta-Event-Id': eventId } : {};
+    },
+    newEventId: newEventId,
+    version: VERSION
+  };
+
+  if (!win) return api;
+  try {
+    var cs = doc.currentScript;
+    if (cs) nonce = cs.nonce || cs.getAttribute('nonce') || '';
+  } catch (e) {
+    // No nonce: the injected Pixel script carries none.
+  }
+  try {
+    win.__metaCapi = api;
+    win.metaCapi = api;
+    if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', safeStart);
+    else safeStart();
+  } catch (e) {
+    warn(e);
+  }
+  return api;
+})(typeof window !== 'undefined' ? window : null);

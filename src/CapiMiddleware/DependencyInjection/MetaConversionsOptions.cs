@@ -1,0 +1,85 @@
+namespace CapiMiddleware;
+
+/// <summary>
+/// Settings of the Meta Conversions API integration, bound from the <c>MetaConversions</c> configuration section
+/// (environment variables <c>MetaConversions__PixelId</c> and so on). Validated at start-up.
+/// </summary>
+public sealed class MetaConversionsOptions
+{
+    /// <summary>The configuration section these options are bound from by default.</summary>
+    public const string SectionName = "MetaConversions";
+
+    /// <summary>
+    /// Whether server events and cookies are on. When <see langword="false"/> the application runs as if the library
+    /// were not there: no cookies, no events, no page data. The default value is <see langword="true"/>.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The Meta Pixel (dataset) ID that events are sent to, digits only.</summary>
+    public string? PixelId { get; set; }
+
+    /// <summary>
+    /// The Conversions API access token. When absent, nothing is sent: each batch is written to the log at
+    /// Information level instead, exactly as it would be sent ("show, don't send"). Never logged, never put in a URL.
+    /// </summary>
+    public string? AccessToken { get; set; }
+
+    /// <summary>The Graph API base address. The default value is <c>https://graph.facebook.com</c>.</summary>
+    public string GraphApiBaseUrl { get; set; } = MetaConversionsDefaults.GraphApiBaseUrl;
+
+    /// <summary>The Graph API version. The default value is <c>v24.0</c>.</summary>
+    public string GraphApiVersion { get; set; } = MetaConversionsDefaults.GraphApiVersion;
+
+    /// <summary>
+    /// Routes events to the Test Events tab of Meta's Events Manager instead of live data. Set it per environment;
+    /// the default value is <see langword="null"/> (live).
+    /// </summary>
+    public string? TestEventCode { get; set; }
+
+    /// <summary>
+    /// The registrable domain for the <c>_fbc</c> and <c>_fbp</c> cookies, such as <c>example.com</c>, so that
+    /// <c>www.</c> and <c>shop.</c> share one identity. The default value is <see langword="null"/>: host-only cookies.
+    /// </summary>
+    public string? CookieDomain { get; set; }
+
+    /// <summary>How many events one request to Meta carries at most, 1 to 1,000. The default value is 1,000.</summary>
+    public int BatchSize { get; set; } = MetaConversionsDefaults.BatchSize;
+
+    /// <summary>How long an event may wait for others to fill its batch. The default value is 1 second.</summary>
+    public TimeSpan FlushInterval { get; set; } = MetaConversionsDefaults.FlushInterval;
+
+    /// <summary>
+    /// How many events may wait to be sent. When full, new events are dropped with a warning (the request never
+    /// waits). The default value is 10,000.
+    /// </summary>
+    public int QueueCapacity { get; set; } = MetaConversionsDefaults.QueueCapacity;
+
+    /// <summary>How long one attempt to send a batch may take. The default value is 10 seconds.</summary>
+    public TimeSpan AttemptTimeout { get; set; } = MetaConversionsDefaults.AttemptTimeout;
+
+    /// <summary>
+    /// How many times a batch is retried after a temporary failure (network error, time-out, HTTP 5xx or 429,
+    /// Graph's temporary and throttling codes), with exponential back-off and jitter, honouring <c>Retry-After</c>.
+    /// The default value is 4.
+    /// </summary>
+    public int MaxRetryAttempts { get; set; } = MetaConversionsDefaults.MaxRetryAttempts;
+
+    /// <summary>The first retry's delay; each next one doubles it, with jitter. The default value is 1 second.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = MetaConversionsDefaults.RetryBaseDelay;
+
+    internal bool SendsToMeta => !string.IsNullOrEmpty(AccessToken);
+}
+
+/// <summary>The default values of <see cref="MetaConversionsOptions"/>, in one place.</summary>
+internal static class MetaConversionsDefaults
+{
+    public const string GraphApiBaseUrl = "https://graph.facebook.com";
+    public const string GraphApiVersion = "v24.0";
+    public const int BatchSize = 1000;
+    public const int MaxBatchSize = 1000;
+    public const int QueueCapacity = 10_000;
+    public const int MaxRetryAttempts = 4;
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan RetryBaseDelay = TimeSpan.FromSeconds(1);
+}

@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Options;
+
+namespace CapiMiddleware.DependencyInjection;
+
+/// <summary>
+/// Checks the settings at start-up, so a wrong value stops the application with a message that names the setting
+/// instead of losing conversions at the first checkout. Never repeats the access token.
+/// </summary>
+internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaConversionsOptions>
+{
+    private const string Prefix = MetaConversionsOptions.SectionName + ":";
+
+    public ValidateOptionsResult Validate(string? name, MetaConversionsOptions options)
+    {
+        var failures = new List<string>();
+
+        if (!string.IsNullOrEmpty(options.PixelId) && (options.PixelId.Length > 20 || !options.PixelId.All(char.IsAsciiDigit)))
+        {
+            failures.Add($"{Prefix}PixelId must be the numeric ID of a Meta Pixel (dataset), such as 123456789012345; got '{Shorten(options.PixelId)}'.");
+        }
+
+        if (!string.IsNullOrEmpty(options.AccessToken))
+        {
+            if (string.IsNullOrEmpty(options.PixelId))
+            {
+                failures.Add($"{Prefix}PixelId is required when {Prefix}AccessToken is set: events need a pixel to go to.");
+            }
+
+            if (options.AccessToken.Any(char.IsWhiteSpace))
+            {
+                failures.Add($"{Prefix}AccessToken contains white space; copy the token again from Events Manager.");
+            }
+        }
+
+        if (!Uri.TryCreate(options.GraphApiBaseUrl, UriKind.Absolute, out var baseUrl)
+            || (baseUrl.Scheme != Uri.UriSchemeHttps && baseUrl.Scheme != Uri.UriSchemeHttp)
+            || !string.IsNullOrEmpty(baseUrl.Query))
+        {
+            failures.Add($"{Prefix}GraphApiBaseUrl must be an absolute http or https URL such as {MetaConversionsDefaults.GraphApiBaseUrl}; got '{Shorten(options.GraphApiBaseUrl)}'.");
+        }
+
+        if (!IsGraphVersion(options.GraphApiVersion))
+        {
+            failures.Add($"{Prefix}GraphApiVersion must look like '{MetaConversionsDefaults.GraphApiVersion}'; got '{Shorten(options.GraphApiVersion)}'.");
+        }
+
+        if (options.TestEventCode is { } code && (code.Length is 0 or > 64 || code.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '_' && c != '-')))
+        {
+            failures.Add($"{Prefix}TestEventCode must be the code shown in Events Manager's Test Events tab, such as TEST12345; got '{Shorten(code)}'.");
+        }
+
+        if (options.CookieDomain is { } domain && !IsDomain(domain))
+        {
+            failures.Add($"{Prefix}CookieDomain must be a registrable domain such as example.com (no scheme, port or leading dot); got '{Shorten(domain)}'.");
+        }
+
+        if (options.BatchSize is < 1 or > MetaConversionsDefaults.MaxBatchSize)
+        {
+            failures.Add($"{Prefix}BatchSize must be from 1 to {MetaConversionsDefaults.MaxBatchSize} (Meta's limit per request); got {options.BatchSize}.");
+        }
+
+        if (options.FlushInterval <= TimeSpan.Zero || options.FlushInterval > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"{Prefix}FlushInterval must be more than zero and at most 00:01:00; got {options.FlushInterval}.");
+        }
+
+        if (options.QueueCapacity is < 1 or > 10_000_000)
+        {
+            failures.Add($"{Prefix}QueueCapacity must be from 1 to 10000000; got {options.QueueCapacity}.");
+        }
+
+        if (options.AttemptTimeout < TimeSpan.FromMilliseconds(100) || options.AttemptTimeout > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{Prefix}AttemptTimeout must be from 00:00:00.1 to 00:05:00; got {options.AttemptTimeout}.");
+        }
+
+        if (options.MaxRetryAttempts is < 0 or > 20)
+        {
+            failures.Add($"{Prefix}MaxRetryAttempts must be from 0 to 20; got {options.MaxRetryAttempts}.");
+        }
+
+        if (options.RetryBaseDelay < TimeSpan.Zero || options.RetryBaseDelay > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"{Prefix}RetryBaseDelay must be from 00:00:00 to 00:01:00; got {options.RetryBaseDelay}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsGraphVersion(string? version)
+    {
+        // v{major}.{minor}, as Graph's paths name versions.
+        if (version is null || version.Length < 4 || version[0] != 'v')
+        {
+            return false;
+        }
+
+        var dot = version.IndexOf('.');
+        return dot > 1 && dot < version.Length - 1
+            && version.AsSpan(1, dot - 1).ContainsAnyExceptInRange('0', '9') is false
+            && version.AsSpan(dot + 1).ContainsAnyExceptInRange('0', '9') is false;
+    }
+
+    private static bool IsDomain(string domain)
+    {
+        if (domain.Length is 0 or > 253 || domain[0] == '.' || domain[^1] == '.' || domain.Contains(".."))
+        {
+            return false;
+        }
+
+        foreach (var c in domain)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c != '-' && c != '.')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // Echo bad values so the message helps, but never at length.
+    private static string Shorten(string? value) =>
+        value is null ? "" : value.Length <= 40 ? value : value[..40] + "…";
+}

@@ -1,0 +1,77 @@
+using CapiMiddleware;
+using CapiMiddleware.Context;
+using CapiMiddleware.DependencyInjection;
+using CapiMiddleware.Dispatch;
+using CapiMiddleware.Serving;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the Meta Conversions API integration.</summary>
+public static class MetaConversionsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the Meta Conversions API services, with options bound from the <c>MetaConversions</c> configuration section.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <returns>The services, for chaining.</returns>
+    public static IServiceCollection AddMetaConversions(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<MetaConversionsOptions>().BindConfiguration(MetaConversionsOptions.SectionName);
+        return services.AddMetaConversionsCore();
+    }
+
+    /// <summary>Adds the Meta Conversions API services, with options bound from <paramref name="configuration"/>.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The configuration section, usually <c>builder.Configuration.GetSection("MetaConversions")</c>.</param>
+    /// <returns>The services, for chaining.</returns>
+    public static IServiceCollection AddMetaConversions(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<MetaConversionsOptions>().Bind(configuration);
+        services.AddSingleton<IOptionsChangeTokenSource<MetaConversionsOptions>>(
+            new ConfigurationChangeTokenSource<MetaConversionsOptions>(Options.Options.DefaultName, configuration));
+        return services.AddMetaConversionsCore();
+    }
+
+    /// <summary>Adds the Meta Conversions API services, with options set in code.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The services, for chaining.</returns>
+    public static IServiceCollection AddMetaConversions(this IServiceCollection services, Action<MetaConversionsOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<MetaConversionsOptions>().Configure(configure);
+        return services.AddMetaConversionsCore();
+    }
+
+    private static IServiceCollection AddMetaConversionsCore(this IServiceCollection services)
+    {
+        services.AddOptions<MetaConversionsOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MetaConversionsOptions>, MetaConversionsOptionsValidator>());
+        if (services.Any(d => d.ServiceType == typeof(ConversionRecorder)))
+        {
+            return services;
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddDataProtection();
+        services.AddHttpClient(GraphApiClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+
+        services.TryAddSingleton<SnippetFile>();
+        services.TryAddSingleton<IOutboxStore, MemoryOutboxStore>();
+        services.TryAddSingleton<ConversionQueue>();
+        services.TryAddSingleton<IConversionQueue>(sp => sp.GetRequiredService<ConversionQueue>());
+        services.TryAddSingleton<GraphApiClient>();
+        services.TryAddSingleton<LogOnlyTransport>();
+        services.TryAddSingleton<PendingPixelEvents>();
+        services.TryAddSingleton<ConversionRecorder>();
+        services.AddHostedService<OutboxSender>();
+        return services;
+    }
+}

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Logging;
+
+namespace CapiMiddleware.Diagnostics;
+
+/// <summary>
+/// Every message this library logs, numbered. None carries the access token or an unhashed personal field.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Debug, "Queued {EventName} event {EventId}.", EventName = "EventQueued")]
+    public static partial void EventQueued(ILogger logger, string eventName, string eventId);
+
+    [LoggerMessage(2, LogLevel.Warning, "Dropped {EventName} event {EventId}: the queue is full (MetaConversions:QueueCapacity = {Capacity}); {Dropped} dropped so far. Meta may be unreachable.", EventName = "QueueFull")]
+    public static partial void QueueFull(ILogger logger, string eventName, string eventId, int capacity, long dropped);
+
+    [LoggerMessage(3, LogLevel.Warning, "{EventName} event {EventId} was not sent: {Reason}.", EventName = "EventInvalid")]
+    public static partial void EventInvalid(ILogger logger, string eventName, string eventId, string reason);
+
+    [LoggerMessage(4, LogLevel.Debug, "Sent {Count} events to pixel {PixelId}; Meta received {Received} (fbtrace_id {FbTraceId}).", EventName = "BatchSent")]
+    public static partial void BatchSent(ILogger logger, int count, string pixelId, int received, string fbTraceId);
+
+    [LoggerMessage(5, LogLevel.Information, "Not sending {Count} events (no MetaConversions:AccessToken set); would POST to {Target}: {Payload}", EventName = "WouldSend")]
+    public static partial void WouldSend(ILogger logger, int count, string target, string payload);
+
+    [LoggerMessage(6, LogLevel.Warning, "Meta did not accept {Count} events for pixel {PixelId}; trying again in {Delay}. {Failure}", EventName = "BatchDeferred")]
+    public static partial void BatchDeferred(ILogger logger, int count, string pixelId, TimeSpan delay, string failure);
+
+    [LoggerMessage(7, LogLevel.Error, "Meta rejected {Count} events for pixel {PixelId} (first: {EventName} {EventId}); they will not be retried. {Failure}", EventName = "EventsRejected")]
+    public static partial void EventsRejected(ILogger logger, int count, string pixelId, string eventName, string eventId, string failure);
+
+    [LoggerMessage(8, LogLevel.Error, "Sending to Meta is paused. {Fix} {Failure} {Queued} events are kept and will be sent once this is fixed.", EventName = "TokenProblem")]
+    public static partial void TokenProblem(ILogger logger, string fix, string failure, long queued);
+
+    [LoggerMessage(9, LogLevel.Information, "Retrying a batch (attempt {Attempt}) in {Delay}: {Failure}", EventName = "Retrying")]
+    public static partial void Retrying(ILogger logger, int attempt, TimeSpan delay, string failure);
+
+    [LoggerMessage(10, LogLevel.Warning, "Requests come from a loopback or private address, so no client IP address is sent to Meta. Behind a proxy or load balancer, add app.UseForwardedHeaders() with the proxy as a known proxy before app.UseMetaConversions().", EventName = "PrivateClientAddress")]
+    public static partial void PrivateClientAddress(ILogger logger);
+
+    [LoggerMessage(11, LogLevel.Warning, "{Count} events were still queued in memory at shutdown and are lost. Use a durable outbox store to keep them.", EventName = "EventsLostAtShutdown")]
+    public static partial void EventsLostAtShutdown(ILogger logger, long count);
+
+    [LoggerMessage(12, LogLevel.Warning, "The Pixel's copy of {Count} events could not follow the redirect (too large for a cookie); the server events are sent as usual.", EventName = "PixelEventsTooLarge")]
+    public static partial void PixelEventsTooLarge(ILogger logger, int count);
+
+    [LoggerMessage(13, LogLevel.Debug, "Set {Cookie} for the click ID or browser ID of this visitor.", EventName = "CookieSet")]
+    public static partial void CookieSet(ILogger logger, string cookie);
+
+    [LoggerMessage(14, LogLevel.Warning, "The Pixel events carried over a redirect could not be read (the data protection keys may have changed); they are skipped.", EventName = "PendingPixelEventsUnreadable")]
+    public static partial void PendingPixelEventsUnreadable(ILogger logger);
+
+    [LoggerMessage(15, LogLevel.Error, "Could not record the {EventName} conversion; the request goes on without it.", EventName = "CommitFailed")]
+    public static partial void CommitFailed(ILogger logger, Exception exception, string eventName);
+
+    [LoggerMessage(16, LogLevel.Error, "Could not render the Pixel's page data; the page goes on without it.", EventName = "PageDataFailed")]
+    public static partial void PageDataFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(17, LogLevel.Error, "The background sender failed; it goes on in a few seconds. Queued events are kept.", EventName = "SenderFailed")]
+    public static partial void SenderFailed(ILogger logger, Exception exception);
+}

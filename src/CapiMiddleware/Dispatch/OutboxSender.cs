@@ -1,0 +1,242 @@
+using CapiMiddleware.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CapiMiddleware.Dispatch;
+
+/// <summary>
+/// The background loop above the outbox store: leases batches, sends them, and acts on Meta's answer. Written once
+/// for every store. Requests never wait on it.
+/// </summary>
+internal sealed class OutboxSender : BackgroundService
+{
+    // After the pipeline's own retries are spent, a batch waits this long before it is leased again.
+    internal static readonly TimeSpan RequeueDelay = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan TokenErrorInterval = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan SenderFailurePause = TimeSpan.FromSeconds(5);
+
+    private readonly IOutboxStore _store;
+    private readonly GraphApiClient _graph;
+    private readonly LogOnlyTransport _logOnly;
+    private readonly IOptionsMonitor<MetaConversionsOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<OutboxSender> _logger;
+    private readonly CancellationTokenSource _abandon = new();
+    private DateTimeOffset _lastTokenError = DateTimeOffset.MinValue;
+    private MetaConversionsOptions? _pausedFor;
+
+    public OutboxSender(
+        IOutboxStore store,
+        GraphApiClient graph,
+        LogOnlyTransport logOnly,
+        IOptionsMonitor<MetaConversionsOptions> options,
+        TimeProvider time,
+        ILogger<OutboxSender> logger)
+    {
+        _store = store;
+        _graph = graph;
+        _logOnly = logOnly;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Drain until the host's shutdown time-out; then abandon the send in flight.
+        using var registration = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _abandon);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_store.Count > 0 && !_store.IsDurable)
+        {
+            Log.EventsLostAtShutdown(_logger, _store.Count);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _abandon.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await _store.WaitForEntriesAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await WaitWhileTokenRejectedAsync(stoppingToken).ConfigureAwait(false);
+                    var options = _options.CurrentValue;
+                    var batch = await _store.LeaseAsync(options.BatchSize, options.FlushInterval, stoppingToken).ConfigureAwait(false);
+                    await SendAsync(batch, options, _abandon.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A failing store or a bug must not stop the host (the default for a failed BackgroundService):
+                    // say so, pause, and go on.
+                    Log.SenderFailed(_logger, ex);
+                    await Task.Delay(SenderFailurePause, _time, stoppingToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: drain below.
+        }
+
+        await DrainAsync().ConfigureAwait(false);
+    }
+
+    private async Task DrainAsync()
+    {
+        while (!_abandon.IsCancellationRequested)
+        {
+            var options = _options.CurrentValue;
+            var batch = await _store.LeaseAsync(options.BatchSize, TimeSpan.Zero, _abandon.Token).ConfigureAwait(false);
+            if (batch.Count == 0 || _pausedFor is not null)
+            {
+                if (batch.Count > 0)
+                {
+                    await _store.RetryLaterAsync(batch, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            await SendAsync(batch, options, _abandon.Token).ConfigureAwait(false);
+        }
+    }
+
+    internal async Task SendAsync(IReadOnlyList<OutboxEntry> batch, MetaConversionsOptions options, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        // Usually one pixel; group only when a batch mixes them.
+        var pixelId = batch[0].PixelId;
+        var mixed = false;
+        for (var i = 1; i < batch.Count && !mixed; i++)
+        {
+            mixed = batch[i].PixelId != pixelId;
+        }
+
+        if (!mixed)
+        {
+            await SendToPixelAsync(pixelId, batch, options, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (var group in batch.GroupBy(e => e.PixelId, StringComparer.Ordinal))
+        {
+            await SendToPixelAsync(group.Key, [.. group], options, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendToPixelAsync(string pixelId, IReadOnlyList<OutboxEntry> batch, MetaConversionsOptions options, CancellationToken cancellationToken)
+    {
+        IConversionTransport transport = options.SendsToMeta ? _graph : _logOnly;
+        GraphSendResult result;
+        try
+        {
+            result = await transport.SendAsync(pixelId, batch, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Whatever went wrong, the leased entries go back to the store rather than vanish.
+            result = GraphSendResult.TransientFailure($"{ex.GetType().Name}: {ex.Message}");
+        }
+
+        switch (result.Outcome)
+        {
+            case SendOutcome.Accepted:
+                Log.BatchSent(_logger, batch.Count, pixelId, result.EventsReceived, result.FbTraceId ?? "-");
+                await _store.AcknowledgeAsync(batch, CancellationToken.None).ConfigureAwait(false);
+                break;
+
+            case SendOutcome.InvalidEvents when batch.Count > 1:
+                // One invalid event makes Meta refuse the whole batch: halve it until the offenders are alone.
+                var half = batch.Count / 2;
+                await SendToPixelAsync(pixelId, Slice(batch, 0, half), options, cancellationToken).ConfigureAwait(false);
+                await SendToPixelAsync(pixelId, Slice(batch, half, batch.Count - half), options, cancellationToken).ConfigureAwait(false);
+                break;
+
+            case SendOutcome.InvalidEvents:
+            case SendOutcome.Rejected:
+                Log.EventsRejected(_logger, batch.Count, pixelId, batch[0].EventName, batch[0].EventId, result.Describe());
+                await _store.DeadLetterAsync(batch, result.Describe(), CancellationToken.None).ConfigureAwait(false);
+                break;
+
+            case SendOutcome.TokenRejected:
+            case SendOutcome.PermissionDenied:
+                ReportTokenProblem(result);
+                _pausedFor = options;
+                await _store.RetryLaterAsync(batch, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+                break;
+
+            case SendOutcome.Cancelled:
+                await _store.RetryLaterAsync(batch, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+                break;
+
+            default:
+                foreach (var entry in batch)
+                {
+                    entry.FailedAttempts++;
+                }
+
+                var delay = result.RetryAfter is { } retryAfter && retryAfter > RequeueDelay ? retryAfter : RequeueDelay;
+                Log.BatchDeferred(_logger, batch.Count, pixelId, delay, result.Describe());
+                await _store.RetryLaterAsync(batch, delay, CancellationToken.None).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// While Meta refuses the token, nothing is sent and everything is kept; sending resumes when the options change
+    /// (a new token) or, once a minute, to probe whether the token works again.
+    /// </summary>
+    private async Task WaitWhileTokenRejectedAsync(CancellationToken stoppingToken)
+    {
+        if (_pausedFor is null)
+        {
+            return;
+        }
+
+        var until = _time.GetUtcNow() + TokenErrorInterval;
+        while (ReferenceEquals(_options.CurrentValue, _pausedFor) && _time.GetUtcNow() < until)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), _time, stoppingToken).ConfigureAwait(false);
+        }
+
+        _pausedFor = null;
+    }
+
+    private void ReportTokenProblem(GraphSendResult result)
+    {
+        var now = _time.GetUtcNow();
+        if (now - _lastTokenError < TokenErrorInterval)
+        {
+            return;
+        }
+
+        _lastTokenError = now;
+        var fix = result.Outcome == SendOutcome.TokenRejected
+            ? "The access token is expired or invalid: generate a new one in Events Manager and set MetaConversions:AccessToken."
+            : "The access token lacks a permission for this pixel: check the system user's access to the dataset in Business Settings.";
+        Log.TokenProblem(_logger, fix, result.Describe(), _store.Count);
+    }
+
+    private static OutboxEntry[] Slice(IReadOnlyList<OutboxEntry> batch, int start, int count)
+    {
+        var slice = new OutboxEntry[count];
+        for (var i = 0; i < count; i++)
+        {
+            slice[i] = batch[start + i];
+        }
+
+        return slice;
+    }
+}

@@ -1,0 +1,37 @@
+namespace CapiMiddleware;
+
+/// <summary>
+/// One conversion to report to Meta: a name, an ID shared with the browser's copy (for deduplication), when and where
+/// it happened, who did it (<see cref="UserData"/>) and what it was worth (<see cref="CustomData"/>).
+/// Knows nothing of HTTP: web requests fill the request's identifiers in, offline sources set them themselves.
+/// </summary>
+/// <param name="EventName">A standard name from <see cref="MetaEventNames"/> or a custom one. Case-sensitive.</param>
+public sealed record ConversionEvent(string EventName)
+{
+    /// <summary>
+    /// The deduplication key (<c>event_id</c>): the same string the Pixel is given as <c>eventID</c>. An order number is
+    /// ideal for a purchase. When <see langword="null"/>, a random ID is generated.
+    /// </summary>
+    public string? EventId { get; init; }
+
+    /// <summary>When it happened. When <see langword="null"/>, the time it was queued. Meta accepts events up to 7 days old (62 for <see cref="ActionSource.PhysicalStore"/>).</summary>
+    public DateTimeOffset? EventTime { get; init; }
+
+    /// <summary>Where it happened. The default value is <see cref="ActionSource.Website"/>.</summary>
+    public ActionSource ActionSource { get; init; } = ActionSource.Website;
+
+    /// <summary>The URL of the page where it happened (<c>event_source_url</c>); required for website events.</summary>
+    public string? EventSourceUrl { get; init; }
+
+    /// <summary>The page's referrer (<c>referrer_url</c>).</summary>
+    public string? ReferrerUrl { get; init; }
+
+    /// <summary>Who did it: raw values, hashed on the way to Meta.</summary>
+    public UserData UserData { get; init; } = new();
+
+    /// <summary>What it was worth and what it was about.</summary>
+    public CustomData CustomData { get; init; } = new();
+
+    /// <summary>Whether Meta should use the event for attribution only and not for ads delivery optimization (<c>opt_out</c>).</summary>
+    public bool OptOut { get; init; }
+}

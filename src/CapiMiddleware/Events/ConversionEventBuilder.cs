@@ -1,0 +1,165 @@
+using CapiMiddleware.Events;
+
+namespace CapiMiddleware;
+
+/// <summary>
+/// The conversion that the current request will report, once its action succeeds. Get it with
+/// <see cref="MetaConversionsHttpContextExtensions.MetaConversion(Microsoft.AspNetCore.Http.HttpContext)"/> inside an
+/// action marked <see cref="MetaConversionAttribute"/>, and describe what happened: the order number as the event ID,
+/// value, products, and who bought.
+/// </summary>
+public sealed class ConversionEventBuilder
+{
+    private readonly string? _browserEventId;
+    private string? _eventId;
+
+    internal ConversionEventBuilder(string eventName, string? browserEventId)
+    {
+        EventName = eventName;
+        _browserEventId = browserEventId;
+    }
+
+    /// <summary>The event's name, such as <c>Purchase</c>.</summary>
+    public string EventName { get; }
+
+    /// <summary>
+    /// The event ID shared by the Pixel's copy and the server's copy: the one the snippet sent with the request
+    /// (<c>X-Meta-Event-Id</c>) if any, else the one given to <see cref="UseEventId(string)"/>, else a random one.
+    /// </summary>
+    public string EventId => _browserEventId ?? (_eventId ??= EventIds.NewId());
+
+    /// <summary>Who did it: raw values, normalized and hashed by the library on the way to Meta.</summary>
+    public UserData User { get; } = new();
+
+    /// <summary>What it was worth and what it was about; handed to the Pixel too.</summary>
+    public CustomData Data { get; } = new();
+
+    internal string? EventSourceUrl { get; private set; }
+
+    internal bool IsCancelled { get; private set; }
+
+    /// <summary>Whether the browser has already sent its copy (the request carried the snippet's event ID).</summary>
+    internal bool IsBrowserInitiated => _browserEventId is not null;
+
+    /// <summary>
+    /// Sets the event ID, the deduplication key: an order number is ideal for a purchase. Ignored when the request
+    /// carries the snippet's event ID, because the browser has already sent its copy with that one.
+    /// </summary>
+    /// <param name="eventId">A string unique to this occurrence of the event.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder UseEventId(string eventId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(eventId);
+        _eventId = eventId;
+        return this;
+    }
+
+    /// <summary>Sets the event's value and its ISO 4217 currency, such as <c>USD</c>.</summary>
+    /// <param name="value">The value, such as the order total.</param>
+    /// <param name="currency">The three-letter currency code.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder WithValue(decimal value, string currency)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(currency);
+        Data.Value = value;
+        Data.Currency = currency;
+        return this;
+    }
+
+    /// <summary>Sets the order number (<c>order_id</c>).</summary>
+    /// <param name="orderId">The order number.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder WithOrderId(string orderId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(orderId);
+        Data.OrderId = orderId;
+        return this;
+    }
+
+    /// <summary>Adds products (<c>contents</c>); their IDs become <c>content_ids</c> and their quantities <c>num_items</c>.</summary>
+    /// <param name="contents">The products.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder WithContents(IEnumerable<Content> contents)
+    {
+        ArgumentNullException.ThrowIfNull(contents);
+        foreach (var content in contents)
+        {
+            Data.Contents.Add(content);
+        }
+
+        return this;
+    }
+
+    /// <summary>Adds one product (<c>contents</c>).</summary>
+    /// <param name="id">The product ID, as in the catalogue.</param>
+    /// <param name="quantity">How many.</param>
+    /// <param name="itemPrice">The price of one item, if known.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder WithContent(string id, int quantity = 1, decimal? itemPrice = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        Data.Contents.Add(new Content(id, quantity, itemPrice));
+        return this;
+    }
+
+    /// <summary>Sets the name of the page or product (<c>content_name</c>).</summary>
+    /// <param name="contentName">The name.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder WithContentName(string contentName)
+    {
+        Data.ContentName = contentName;
+        return this;
+    }
+
+    /// <summary>Adds a custom key to the event's data, sent to Meta and handed to the Pixel alike.</summary>
+    /// <param name="name">The key.</param>
+    /// <param name="value">A string, boolean, number, or sequence of strings.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder WithCustomProperty(string name, object? value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Data.Properties[name] = value;
+        return this;
+    }
+
+    /// <summary>Describes who did it. Values are raw; the library normalizes and hashes them.</summary>
+    /// <param name="configure">Sets the fields of <see cref="User"/>.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder WithUser(Action<UserData> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(User);
+        return this;
+    }
+
+    /// <summary>Overrides the page URL the event is reported from (<c>event_source_url</c>).</summary>
+    /// <param name="url">An absolute URL.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder WithEventSourceUrl(string url)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(url);
+        EventSourceUrl = url;
+        return this;
+    }
+
+    /// <summary>Decides not to report this event after all: neither the server nor the Pixel sends it.</summary>
+    public void Cancel() => IsCancelled = true;
+
+    /// <summary>The event as it stands, with the request's identifiers filled in where the action left them empty.</summary>
+    internal ConversionEvent ToConversionEvent(IMetaRequestContext request)
+    {
+        User.ClickId ??= request.ClickId;
+        User.BrowserId ??= request.BrowserId;
+        User.ClientIpAddress ??= request.ClientIpAddress;
+        User.ClientUserAgent ??= request.UserAgent;
+        return new ConversionEvent(EventName)
+        {
+            EventId = EventId,
+            ActionSource = ActionSource.Website,
+            EventSourceUrl = EventSourceUrl ?? request.PageUrl,
+            ReferrerUrl = request.Referrer,
+            UserData = User,
+            CustomData = Data,
+        };
+    }
+}

@@ -1,0 +1,206 @@
+using System.Text.Json;
+using CapiMiddleware.Hashing;
+
+namespace CapiMiddleware.Events;
+
+/// <summary>
+/// Turns a <see cref="ConversionEvent"/> into the Conversions API's wire event: the one place where personal fields are
+/// normalized and hashed, and where events Meta would reject are caught before they can sink a whole batch.
+/// </summary>
+internal static class GraphEventWriter
+{
+    private static readonly TimeSpan MaxAge = TimeSpan.FromDays(7);
+    private static readonly TimeSpan MaxAgePhysicalStore = TimeSpan.FromDays(62);
+    private static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(1);
+
+    // Keys of custom_data that have typed properties; a custom property of the same name would write the key twice.
+    private static readonly HashSet<string> ReservedKeys = new(StringComparer.Ordinal)
+    {
+        "value", "currency", "order_id", "content_ids", "contents", "content_type", "content_name",
+        "content_category", "num_items", "search_string", "status",
+    };
+
+    /// <summary>
+    /// Builds the wire event, or returns <see langword="null"/> with the reason Meta would reject it.
+    /// </summary>
+    public static GraphEvent? TryCreate(ConversionEvent conversion, string eventId, DateTimeOffset now, out string? problem)
+    {
+        problem = null;
+        var name = conversion.EventName;
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 100)
+        {
+            problem = "the event name must be 1 to 100 characters";
+            return null;
+        }
+
+        var time = conversion.EventTime ?? now;
+        var maxAge = conversion.ActionSource == ActionSource.PhysicalStore ? MaxAgePhysicalStore : MaxAge;
+        if (now - time > maxAge)
+        {
+            problem = $"the event is older than Meta accepts ({maxAge.TotalDays:0} days)";
+            return null;
+        }
+
+        if (time - now > MaxClockSkew)
+        {
+            problem = "the event time is in the future";
+            return null;
+        }
+
+        var user = CreateUserData(conversion.UserData);
+        if (conversion.ActionSource == ActionSource.Website
+            && (string.IsNullOrEmpty(user.ClientUserAgent) || string.IsNullOrEmpty(conversion.EventSourceUrl)))
+        {
+            problem = "Meta requires a user agent and an event source URL for website events";
+            return null;
+        }
+
+        var custom = CreateCustomData(conversion.CustomData, out problem);
+        if (problem is not null)
+        {
+            return null;
+        }
+
+        if (name == MetaEventNames.Purchase && (custom?.Value is null || custom.Currency is null))
+        {
+            problem = "Meta requires a value and a currency for Purchase events";
+            return null;
+        }
+
+        return new GraphEvent
+        {
+            EventName = name,
+            EventTime = time.ToUnixTimeSeconds(),
+            EventId = eventId,
+            ActionSource = conversion.ActionSource.WireName(),
+            EventSourceUrl = conversion.EventSourceUrl,
+            ReferrerUrl = conversion.ReferrerUrl,
+            OptOut = conversion.OptOut ? true : null,
+            UserData = user,
+            CustomData = custom,
+        };
+    }
+
+    public static byte[] Serialize(GraphEvent graphEvent) =>
+        JsonSerializer.SerializeToUtf8Bytes(graphEvent, GraphJsonContext.Default.GraphEvent);
+
+    /// <summary>The custom data, shared by the server event and the Pixel; <see langword="null"/> when there is none.</summary>
+    public static GraphCustomData? CreateCustomData(CustomData data, out string? problem)
+    {
+        problem = null;
+        if (data.IsEmpty)
+        {
+            return null;
+        }
+
+        string? currency = null;
+        if (data.Currency is { } rawCurrency)
+        {
+            var trimmed = rawCurrency.Trim();
+            if (trimmed.Length != 3 || !trimmed.All(char.IsAsciiLetter))
+            {
+                problem = "the currency must be a three-letter ISO 4217 code such as USD";
+                return null;
+            }
+
+            currency = trimmed.ToUpperInvariant();
+        }
+
+        if (data.Value is not null && currency is null)
+        {
+            problem = "a value needs a currency";
+            return null;
+        }
+
+        GraphContent[]? contents = null;
+        if (data.Contents.Count > 0)
+        {
+            contents = new GraphContent[data.Contents.Count];
+            for (var i = 0; i < contents.Length; i++)
+            {
+                var item = data.Contents[i];
+                if (string.IsNullOrEmpty(item?.Id))
+                {
+                    problem = "every content needs a product ID";
+                    return null;
+                }
+
+                contents[i] = new GraphContent(item.Id, item.Quantity, item.ItemPrice);
+            }
+        }
+
+        string[]? contentIds = data.ContentIds.Count > 0 ? [.. data.ContentIds] : contents?.Select(c => c.Id).Distinct().ToArray();
+        int? numItems = data.NumItems ?? contents?.Sum(c => c.Quantity);
+
+        Dictionary<string, JsonElement>? properties = null;
+        foreach (var (key, value) in data.Properties)
+        {
+            if (string.IsNullOrEmpty(key) || ReservedKeys.Contains(key))
+            {
+                continue;
+            }
+
+            (properties ??= new(StringComparer.Ordinal))[key] = GraphJsonContext.ToElement(value);
+        }
+
+        return new GraphCustomData
+        {
+            Value = data.Value,
+            Currency = currency,
+            OrderId = data.OrderId,
+            ContentIds = contentIds,
+            Contents = contents,
+            ContentType = data.ContentType ?? (contentIds is not null ? "product" : null),
+            ContentName = data.ContentName,
+            ContentCategory = data.ContentCategory,
+            NumItems = numItems,
+            SearchString = data.SearchString,
+            Status = data.Status,
+            Properties = properties,
+        };
+    }
+
+    private static GraphUserData CreateUserData(UserData user) => new()
+    {
+        Email = Hash(UserDataField.Email, user.Email, user.MoreEmails),
+        Phone = Hash(UserDataField.Phone, user.Phone, user.MorePhones),
+        FirstName = Hash(UserDataField.FirstName, user.FirstName, null),
+        LastName = Hash(UserDataField.LastName, user.LastName, null),
+        Gender = Hash(UserDataField.Gender, user.Gender, null),
+        DateOfBirth = Hash(UserDataField.DateOfBirth, user.DateOfBirth, null),
+        City = Hash(UserDataField.City, user.City, null),
+        State = Hash(UserDataField.State, user.State, null),
+        Zip = Hash(UserDataField.Zip, user.Zip, null),
+        Country = Hash(UserDataField.Country, user.Country, null),
+        ExternalId = Hash(UserDataField.ExternalId, user.ExternalId, user.MoreExternalIds),
+        ClickId = string.IsNullOrEmpty(user.ClickId) ? null : user.ClickId,
+        BrowserId = string.IsNullOrEmpty(user.BrowserId) ? null : user.BrowserId,
+        ClientIpAddress = string.IsNullOrEmpty(user.ClientIpAddress) ? null : user.ClientIpAddress,
+        ClientUserAgent = string.IsNullOrEmpty(user.ClientUserAgent) ? null : user.ClientUserAgent,
+    };
+
+    private static string[]? Hash(UserDataField field, string? value, IReadOnlyList<string>? more)
+    {
+        var first = UserDataHasher.NormalizeAndHash(field, value);
+        if (more is null or { Count: 0 })
+        {
+            return first is null ? null : [first];
+        }
+
+        var hashes = new List<string>(more.Count + 1);
+        if (first is not null)
+        {
+            hashes.Add(first);
+        }
+
+        foreach (var extra in more)
+        {
+            if (UserDataHasher.NormalizeAndHash(field, extra) is { } hash && !hashes.Contains(hash))
+            {
+                hashes.Add(hash);
+            }
+        }
+
+        return hashes.Count == 0 ? null : [.. hashes];
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text.Json.Serialization;
+
+namespace CapiMiddleware.Events;
+
+/// <summary>
+/// The browser's copy of an event, as the snippet fires it: <c>fbq(method, name, data, { eventID })</c>.
+/// The shape is shared with <c>client/src/meta-capi.d.ts</c>; change both together.
+/// </summary>
+internal sealed record PixelEvent(
+    [property: JsonPropertyName("method")] string Method,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("eventId")] string EventId,
+    [property: JsonPropertyName("data")] GraphCustomData Data)
+{
+    public static string MethodFor(string eventName) => MetaEventNames.IsStandard(eventName) ? "track" : "trackCustom";
+}
+
+/// <summary>The JSON data block the tag helper renders into a page for the snippet (<c>#meta-capi-data</c>).</summary>
+internal sealed class PixelPageData
+{
+    /// <summary>The shape's version, so a cached page and a newer snippet can tell each other apart.</summary>
+    [JsonPropertyName("v")]
+    public int Version { get; init; } = 1;
+
+    [JsonPropertyName("pixelId")]
+    public string? PixelId { get; init; }
+
+    [JsonPropertyName("loadPixel")]
+    public bool LoadPixel { get; init; }
+
+    [JsonPropertyName("cookieDomain")]
+    public string? CookieDomain { get; init; }
+
+    [JsonPropertyName("subdomainIndex")]
+    public int SubdomainIndex { get; init; }
+
+    [JsonPropertyName("events")]
+    public required IReadOnlyList<PixelEvent> Events { get; init; }
+}

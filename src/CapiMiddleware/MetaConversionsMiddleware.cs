@@ -1,0 +1,181 @@
+using CapiMiddleware.Context;
+using CapiMiddleware.Cookies;
+using CapiMiddleware.Diagnostics;
+using CapiMiddleware.Serving;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CapiMiddleware;
+
+/// <summary>
+/// Serves the browser snippet and keeps Meta's first-party cookies: captures <c>fbclid</c> into <c>_fbc</c> and mints
+/// <c>_fbp</c> on page views. A request with nothing to do costs a glance at a few headers and allocates nothing.
+/// </summary>
+internal sealed class MetaConversionsMiddleware
+{
+    private readonly RequestDelegate _next;
+    private readonly IOptionsMonitor<MetaConversionsOptions> _options;
+    private readonly SnippetFile _snippet;
+    private readonly TimeProvider _time;
+    private readonly ILogger<MetaConversionsMiddleware> _logger;
+
+    public MetaConversionsMiddleware(
+        RequestDelegate next,
+        IOptionsMonitor<MetaConversionsOptions> options,
+        SnippetFile snippet,
+        TimeProvider time,
+        ILogger<MetaConversionsMiddleware> logger)
+    {
+        _next = next;
+        _options = options;
+        _snippet = snippet;
+        _time = time;
+        _logger = logger;
+    }
+
+    public Task Invoke(HttpContext context)
+    {
+        var options = _options.CurrentValue;
+        if (!options.Enabled)
+        {
+            return _next(context);
+        }
+
+        var path = context.Request.Path;
+        if (path.StartsWithSegments(SnippetFile.BasePath, StringComparison.Ordinal) && _snippet.TryServe(context, path, out var served))
+        {
+            return served;
+        }
+
+        try
+        {
+            KeepCookies(context, options);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Cookies are a nicety; the site's own response is not. Never fail a request over them.
+            _logger.LogDebug(ex, "Could not set Meta's first-party cookies for this request.");
+        }
+
+        return _next(context);
+    }
+
+    private void KeepCookies(HttpContext context, MetaConversionsOptions options)
+    {
+        var request = context.Request;
+        var fbclid = FindClickId(request);
+        var pageView = IsPageView(request);
+        if (fbclid is null && !pageView)
+        {
+            return;
+        }
+
+        var cookies = request.Headers.Cookie;
+        var hasBrowserId = CookieHeader.TryGetValue(cookies, MetaCookies.BrowserIdName, out var fbp) && MetaCookies.IsValid(fbp);
+        if (fbclid is null && hasBrowserId)
+        {
+            return;
+        }
+
+        if (!CookieHeader.TryGetValue(cookies, MetaCookies.ClickIdName, out var fbc) || !MetaCookies.IsValid(fbc))
+        {
+            fbc = default;
+        }
+
+        var host = request.Host.Host;
+        var domain = CookieDomainFor(options.CookieDomain, host);
+        var decision = ClickIdCapture.Decide(
+            fbc,
+            hasBrowserId,
+            fbclid,
+            mintBrowserId: pageView,
+            MetaCookies.SubdomainIndex(options.CookieDomain, host),
+            _time.GetUtcNow().ToUnixTimeMilliseconds(),
+            static () => Random.Shared.Next(int.MaxValue));
+        if (!decision.HasWork)
+        {
+            return;
+        }
+
+        var cookieOptions = new CookieOptions
+        {
+            Path = "/",
+            MaxAge = MetaCookies.Lifetime,
+            SameSite = SameSiteMode.Lax,
+            Secure = request.IsHttps,
+            HttpOnly = false, // the Pixel reads them
+            Domain = domain,
+        };
+
+        if (decision.ClickId is { } clickId)
+        {
+            context.Response.Cookies.Append(MetaCookies.ClickIdName, clickId, cookieOptions);
+            Log.CookieSet(_logger, MetaCookies.ClickIdName);
+        }
+
+        if (decision.BrowserId is { } browserId)
+        {
+            context.Response.Cookies.Append(MetaCookies.BrowserIdName, browserId, cookieOptions);
+            Log.CookieSet(_logger, MetaCookies.BrowserIdName);
+        }
+
+        MetaRequestContext.Get(context).SetCookieValues(decision.ClickId, decision.BrowserId);
+    }
+
+    /// <summary>A valid <c>fbclid</c> from the query, else from the <c>Referer</c>'s query; <see langword="null"/> when none.</summary>
+    private static string? FindClickId(HttpRequest request)
+    {
+        const string Name = "fbclid";
+        var query = request.QueryString.Value;
+        if (QueryParameter.MayContain(query, Name))
+        {
+            return QueryParameter.TryGetValue(query, Name, out var value) && MetaCookies.IsValidFbclid(value) ? value : null;
+        }
+
+        var referer = request.Headers.Referer;
+        if (referer.Count == 1 && QueryParameter.MayContain(referer[0], Name))
+        {
+            var url = referer[0].AsSpan();
+            var start = url.IndexOf('?');
+            var end = url.IndexOf('#');
+            if (start >= 0)
+            {
+                var refererQuery = end > start ? url[start..end] : url[start..];
+                return QueryParameter.TryGetValue(refererQuery, Name, out var value) && MetaCookies.IsValidFbclid(value) ? value : null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether the request is a page navigation, the moment the Pixel would mint <c>_fbp</c>: not a script, image,
+    /// API call or prefetch.
+    /// </summary>
+    private static bool IsPageView(HttpRequest request)
+    {
+        var dest = request.Headers["Sec-Fetch-Dest"];
+        if (dest.Count > 0)
+        {
+            return dest[0] is "document";
+        }
+
+        return (HttpMethods.IsGet(request.Method) || HttpMethods.IsPost(request.Method))
+            && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The configured cookie domain, when this host is inside it; otherwise a host-only cookie.</summary>
+    internal static string? CookieDomainFor(string? cookieDomain, string host)
+    {
+        if (string.IsNullOrEmpty(cookieDomain))
+        {
+            return null;
+        }
+
+        return host.Equals(cookieDomain, StringComparison.OrdinalIgnoreCase)
+            || host.EndsWith("." + cookieDomain, StringComparison.OrdinalIgnoreCase)
+            ? cookieDomain
+            : null;
+    }
+}

@@ -1,0 +1,53 @@
+using CapiMiddleware.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CapiMiddleware;
+
+/// <summary>
+/// Reports a conversion to Meta when the action succeeds (a 2xx or redirect result, no exception, valid model state):
+/// the server's copy is queued and sent in the background, and the Pixel's copy is handed to the page, both with one
+/// event ID. Inside the action, describe the event with
+/// <see cref="MetaConversionsHttpContextExtensions.MetaConversion(Microsoft.AspNetCore.Http.HttpContext)"/>.
+/// </summary>
+/// <example>
+/// <code>
+/// [MetaConversion("Purchase")]
+/// public async Task&lt;IActionResult&gt; Checkout(CheckoutForm form)
+/// {
+///     var order = await orders.PlaceAsync(form);
+///     HttpContext.MetaConversion().UseEventId(order.Id).WithValue(order.Total, "USD");
+///     return RedirectToAction("Confirmation", new { order.Id });
+/// }
+/// </code>
+/// </example>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = true, Inherited = true)]
+public sealed class MetaConversionAttribute : Attribute, IFilterFactory, IOrderedFilter
+{
+    /// <summary>Reports the conversion named <paramref name="eventName"/>.</summary>
+    /// <param name="eventName">A standard name from <see cref="MetaEventNames"/>, such as <c>Purchase</c>, or a custom one. Case-sensitive.</param>
+    public MetaConversionAttribute(string eventName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(eventName);
+        EventName = eventName;
+    }
+
+    /// <summary>The event's name.</summary>
+    public string EventName { get; }
+
+    /// <inheritdoc />
+    public int Order { get; set; }
+
+    /// <inheritdoc />
+    public bool IsReusable => true;
+
+    /// <inheritdoc />
+    public IFilterMetadata CreateInstance(IServiceProvider serviceProvider)
+    {
+        ArgumentNullException.ThrowIfNull(serviceProvider);
+        var recorder = serviceProvider.GetService<Context.ConversionRecorder>()
+            ?? throw new InvalidOperationException(
+                "[MetaConversion] needs the library's services: call builder.Services.AddMetaConversions(...) in Program.cs.");
+        return new MetaConversionFilter(EventName, recorder);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using CapiMiddleware.Context;
+using CapiMiddleware.Cookies;
+using CapiMiddleware.Diagnostics;
+using CapiMiddleware.Events;
+using CapiMiddleware.Serving;
+using Microsoft.AspNetCore.Mvc.Rendering;
+using Microsoft.AspNetCore.Mvc.ViewFeatures;
+using Microsoft.AspNetCore.Razor.TagHelpers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CapiMiddleware.TagHelpers;
+
+/// <summary>
+/// <c>&lt;meta-pixel /&gt;</c>: renders the Pixel events prepared for this request (name, data, event ID) as a JSON data
+/// block, and the <c>&lt;script src&gt;</c> of the snippet that hands them to <c>fbq</c>. Put it once in the layout.
+/// Data is serialized as JSON with an encoder that escapes HTML, never concatenated into script.
+/// </summary>
+/// <example><c>&lt;meta-pixel nonce="@cspNonce" /&gt;</c></example>
+[HtmlTargetElement("meta-pixel", TagStructure = TagStructure.WithoutEndTag)]
+public sealed class MetaPixelTagHelper : TagHelper
+{
+    private static readonly JsonSerializerOptions PageJson = new(GraphJsonContext.Default.Options)
+    {
+        Encoder = JavaScriptEncoder.Default, // escapes <, >, & and quotes: nothing can close the script element
+    };
+
+    /// <summary>The CSP nonce for the <c>&lt;script&gt;</c> element, when the site's Content Security Policy uses one.</summary>
+    [HtmlAttributeName("nonce")]
+    public string? Nonce { get; set; }
+
+    /// <summary>
+    /// Whether the snippet loads Meta's Pixel (init and PageView) when the page has no <c>fbq</c> of its own.
+    /// Set it to <see langword="false"/> when a tag manager loads the Pixel later. The default value is <see langword="true"/>.
+    /// </summary>
+    [HtmlAttributeName("load-pixel")]
+    public bool LoadPixel { get; set; } = true;
+
+    /// <summary>The view context, set by Razor.</summary>
+    [ViewContext]
+    [HtmlAttributeNotBound]
+    public ViewContext ViewContext { get; set; } = default!;
+
+    /// <inheritdoc />
+    public override void Process(TagHelperContext context, TagHelperOutput output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.TagName = null;
+        output.Content.Clear();
+
+        try
+        {
+            Render(output);
+        }
+        catch (Exception ex)
+        {
+            // The page matters more than its tracking: render nothing rather than fail it.
+            output.Content.Clear();
+            var logger = ViewContext.HttpContext.RequestServices.GetService<ILogger<MetaPixelTagHelper>>();
+            if (logger is not null)
+            {
+                Log.PageDataFailed(logger, ex);
+            }
+        }
+    }
+
+    private void Render(TagHelperOutput output)
+    {
+        var http = ViewContext.HttpContext;
+        var services = http.RequestServices;
+        var options = services.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>().CurrentValue;
+        if (!options.Enabled)
+        {
+            return;
+        }
+
+        var scope = ConversionScope.Get(http);
+        var events = new List<PixelEvent>();
+        if (!scope.PixelEventsRendered)
+        {
+            scope.PixelEventsRendered = true;
+            events.AddRange(services.GetRequiredService<PendingPixelEvents>().Take(http));
+            events.AddRange(scope.PixelEvents);
+        }
+
+        var host = http.Request.Host.Host;
+        var data = new PixelPageData
+        {
+            PixelId = string.IsNullOrEmpty(options.PixelId) ? null : options.PixelId,
+            LoadPixel = LoadPixel,
+            CookieDomain = MetaConversionsMiddleware.CookieDomainFor(options.CookieDomain, host),
+            SubdomainIndex = MetaCookies.SubdomainIndex(options.CookieDomain, host),
+            Events = events,
+        };
+
+        var json = JsonSerializer.Serialize(data, PageJson.GetTypeInfo(typeof(PixelPageData)));
+        var src = http.Request.PathBase.Add(services.GetRequiredService<SnippetFile>().VersionedPath).ToUriComponent();
+
+        output.Content.AppendHtml("<script type=\"application/json\" id=\"meta-capi-data\">");
+        output.Content.AppendHtml(json);
+        output.Content.AppendHtml("</script>\n<script src=\"");
+        output.Content.Append(src);
+        output.Content.AppendHtml("\" defer");
+        if (!string.IsNullOrEmpty(Nonce))
+        {
+            output.Content.AppendHtml(" nonce=\"");
+            output.Content.Append(Nonce);
+            output.Content.AppendHtml("\"");
+        }
+
+        output.Content.AppendHtml("></script>");
+    }
+}

@@ -1,0 +1,27 @@
+namespace CapiMiddleware.Tests.FakeGraphApi;
+
+/// <summary>How a <see cref="FakeGraphApiServer"/> behaves. Read once, when the server starts.</summary>
+public sealed class FakeGraphApiOptions
+{
+    /// <summary>The access token every request must carry. The default value is <c>"test-token"</c>.</summary>
+    public string ExpectedAccessToken { get; set; } = "test-token";
+
+    /// <summary>
+    /// The Graph API version every request must use, e.g. <c>"v24.0"</c>.
+    /// The default value is <see langword="null"/>: any version of the form <c>vNN.N</c>.
+    /// </summary>
+    public string? ApiVersion { get; set; }
+
+    /// <summary>
+    /// Waited before every answer, scripted or not, on the real clock.
+    /// The default value is <see cref="TimeSpan.Zero"/>.
+    /// </summary>
+    public TimeSpan ResponseDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// The clock the <c>event_time</c> window (7 days back, 62 for <c>physical_store</c>, 1 minute ahead)
+    /// is checked against. Waits and delays always use the real clock, so a frozen fake clock cannot hang a test.
+    /// The default value is <see cref="TimeProvider.System"/>.
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+}

@@ -1,0 +1,129 @@
+using System.Net;
+using CapiMiddleware.Tests.FakeGraphApi;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.ApplicationParts;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CapiMiddleware.Tests.Infrastructure;
+
+/// <summary>
+/// A small MVC application with the library, on a real Kestrel server on loopback, sending to a fake Graph API
+/// server (also on loopback). Its controllers are <see cref="TestController"/>.
+/// </summary>
+public sealed class TestApp : IAsyncDisposable
+{
+    public const string UserAgent = "Mozilla/5.0 (X11; Linux x86_64) CapiMiddlewareTests/1.0";
+
+    private readonly WebApplication _app;
+
+    private TestApp(WebApplication app, FakeGraphApiServer? graph, LogCapture logs, Uri baseUrl)
+    {
+        _app = app;
+        Graph = graph;
+        Logs = logs;
+        BaseUrl = baseUrl;
+        Cookies = new CookieContainer();
+        Client = CreateClient(Cookies);
+    }
+
+    public FakeGraphApiServer? Graph { get; }
+
+    public LogCapture Logs { get; }
+
+    public Uri BaseUrl { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>A browser-like client: keeps cookies, does not follow redirects, sends a user agent.</summary>
+    public HttpClient Client { get; }
+
+    public CookieContainer Cookies { get; }
+
+    /// <summary>
+    /// Starts the app. With <paramref name="sendToGraph"/>, a fake Graph API server is started too and the app is
+    /// configured to send to it; otherwise the app has no access token and only logs what it would send.
+    /// </summary>
+    public static async Task<TestApp> StartAsync(
+        Action<MetaConversionsOptions>? configure = null,
+        bool sendToGraph = true,
+        Action<IServiceCollection>? services = null,
+        Action<WebApplication>? beforeLibrary = null)
+    {
+        var graph = sendToGraph ? await FakeGraphApiServer.StartAsync() : null;
+        var logs = new LogCapture();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(TestApp).Assembly.GetName().Name,
+            EnvironmentName = Environments.Production,
+        });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.AddProvider(logs);
+
+        builder.Services.AddControllersWithViews()
+            .ConfigureApplicationPartManager(m =>
+            {
+                m.ApplicationParts.Clear();
+                m.ApplicationParts.Add(new AssemblyPart(typeof(TestApp).Assembly));
+                m.ApplicationParts.Add(new CompiledRazorAssemblyPart(typeof(TestApp).Assembly));
+            });
+        builder.Services.AddMetaConversions(o =>
+        {
+            o.PixelId = "1234567890";
+            if (graph is not null)
+            {
+                o.AccessToken = graph.Options.ExpectedAccessToken;
+                o.GraphApiBaseUrl = graph.BaseUrl.ToString();
+            }
+
+            o.FlushInterval = TimeSpan.FromMilliseconds(20);
+            o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+            configure?.Invoke(o);
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        services?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        beforeLibrary?.Invoke(app);
+        app.UseMetaConversions();
+        app.MapControllers();
+        await app.StartAsync();
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TestApp(app, graph, logs, new Uri(address));
+    }
+
+    public HttpClient CreateClient(CookieContainer? cookies = null)
+    {
+        var handler = new HttpClientHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = cookies is not null,
+            CookieContainer = cookies ?? new CookieContainer(),
+        };
+        var client = new HttpClient(handler) { BaseAddress = BaseUrl };
+        client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
+        client.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+        return client;
+    }
+
+    /// <summary>Stops the app (draining its queue) and leaves the fake Graph server running for inspection.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        if (Graph is not null)
+        {
+            await Graph.DisposeAsync();
+        }
+    }
+}

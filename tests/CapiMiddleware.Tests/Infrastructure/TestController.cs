@@ -1,0 +1,108 @@
+using Microsoft.AspNetCore.Mvc;
+
+namespace CapiMiddleware.Tests.Infrastructure;
+
+/// <summary>Actions that end in every way an action can, for the filter's tests.</summary>
+public sealed class TestController : Controller
+{
+    public sealed class LeadForm
+    {
+        public string? Email { get; set; }
+
+        public string? Note { get; set; }
+    }
+
+    /// <summary>A page with the tag helper and no conversion.</summary>
+    [HttpGet("/page")]
+    public IActionResult Page() => View("Page");
+
+    [HttpGet("/plain")]
+    public IActionResult Plain() => Content("plain");
+
+    /// <summary>A Lead that ends as <paramref name="outcome"/> says.</summary>
+    [HttpPost("/lead")]
+    [MetaConversion("Lead")]
+    public IActionResult Lead([FromQuery] string outcome, [FromForm] LeadForm form)
+    {
+        var conversion = HttpContext.MetaConversion();
+        conversion.WithUser(u => u.Email = form.Email);
+        if (form.Note is not null)
+        {
+            conversion.WithCustomProperty("note", form.Note);
+        }
+
+        switch (outcome)
+        {
+            case "view":
+                return View("Page");
+            case "redirect":
+                return Redirect("/page");
+            case "json":
+                return Json(new { eventId = conversion.EventId });
+            case "empty":
+                return Ok();
+            case "bad-request":
+                return BadRequest();
+            case "not-found":
+                return NotFound();
+            case "status-500":
+                return StatusCode(500);
+            case "throw":
+                throw new InvalidOperationException("The action failed.");
+            case "invalid-model":
+                ModelState.AddModelError("email", "Invalid.");
+                return View("Page");
+            case "cancel":
+                conversion.Cancel();
+                return View("Page");
+            default:
+                return Content("unknown outcome");
+        }
+    }
+
+    [HttpPost("/purchase")]
+    [MetaConversion(MetaEventNames.Purchase)]
+    public IActionResult Purchase([FromQuery] string orderId, [FromQuery] decimal value = 10m, [FromQuery] string currency = "USD")
+    {
+        HttpContext.MetaConversion()
+            .UseEventId(orderId)
+            .WithValue(value, currency)
+            .WithOrderId(orderId)
+            .WithContent("sku-1", 2, value / 2);
+        return View("Page");
+    }
+
+    /// <summary>A purchase that forgets its currency: Meta would reject it, so it must not be queued.</summary>
+    [HttpPost("/purchase-without-value")]
+    [MetaConversion(MetaEventNames.Purchase)]
+    public IActionResult PurchaseWithoutValue() => View("Page");
+
+    [HttpPost("/two")]
+    [MetaConversion("Subscribe")]
+    [MetaConversion("Lead")]
+    public IActionResult Two()
+    {
+        HttpContext.MetaConversion("Subscribe").WithValue(5m, "EUR");
+        HttpContext.MetaConversion("Lead").WithCustomProperty("source", "two");
+        return View("Page");
+    }
+
+    [HttpPost("/custom")]
+    [MetaConversion("NewsletterSignup")]
+    public IActionResult Custom() => View("Page");
+
+    /// <summary>Asks for a conversion without declaring one: a programming error that must say how to fix it.</summary>
+    [HttpGet("/undeclared")]
+    public IActionResult Undeclared()
+    {
+        try
+        {
+            HttpContext.MetaConversion();
+            return Content("no error");
+        }
+        catch (InvalidOperationException ex)
+        {
+            return Content(ex.Message);
+        }
+    }
+}
