@@ -23,8 +23,10 @@
   var MAX_AGE = 7776000;
   var WAIT_MS = 10000;
   var POLL_MS = 50;
-  // fb.{subdomainIndex}.{creationTimeMs}.{payload}[.{appendix}]: accepted byte for byte.
-  var COOKIE_RE = /^fb\.\d+\.\d+\.[^.]+(\.[^.]+)?$/;
+  // fb.{subdomainIndex}.{creationTimeMs}.{payload}[.{appendix}]: accepted byte for byte. The same rule as the
+  // server's MetaCookies.IsValid: printable ASCII segments without . ; , " \ %, at most 564 characters.
+  var COOKIE_RE = /^fb\.\d{1,4}\.\d{1,20}\.[\x21\x23\x24\x26-\x2b\x2d\x2f-\x3a\x3c-\x5b\x5d-\x7e]+(\.[\x21\x23\x24\x26-\x2b\x2d\x2f-\x3a\x3c-\x5b\x5d-\x7e]+)?$/;
+  var MAX_COOKIE_LENGTH = 564;
   var FBCLID_RE = /^[A-Za-z0-9_-]{1,500}$/;
 
   // Included twice (or the classic and the module build both): the first copy wins.
@@ -77,6 +79,14 @@
     var s = '';
     for (var i = 0; i < 16; i++) s += (b[i] + 256).toString(16).slice(1);
     return s;
+  }
+
+  function isValidCookie(value) {
+    return !!value && value.length <= MAX_COOKIE_LENGTH && COOKIE_RE.test(value);
+  }
+
+  function isObject(value) {
+    return !!value && typeof value === 'object' && !Array.isArray(value);
   }
 
   function methodFor(name) {
@@ -136,11 +146,11 @@
     var now = Date.now();
     var fbclid = new URLSearchParams(win.location.search || '').get('fbclid');
     var fbc = readCookie('_fbc');
-    if (fbclid && FBCLID_RE.test(fbclid) && !(fbc && COOKIE_RE.test(fbc) && fbc.split('.')[3] === fbclid)) {
+    if (fbclid && FBCLID_RE.test(fbclid) && !(isValidCookie(fbc) && fbc.split('.')[3] === fbclid)) {
       writeCookie('_fbc', 'fb.' + cfg.i + '.' + now + '.' + fbclid, cfg);
     }
     var fbp = readCookie('_fbp');
-    if (!(fbp && COOKIE_RE.test(fbp))) {
+    if (!isValidCookie(fbp)) {
       var b = randomBytes(4);
       var r = (b[0] * 16777216 + b[1] * 65536 + b[2] * 256 + b[3]) % 2147483647;
       writeCookie('_fbp', 'fb.' + cfg.i + '.' + now + '.' + r, cfg);
@@ -193,7 +203,7 @@
       var ev = events[k];
       if (!ev || typeof ev.name !== 'string' || !ev.name) continue;
       var args = [ev.method === 'track' || ev.method === 'trackCustom' ? ev.method : methodFor(ev.name),
-        ev.name, ev.data && typeof ev.data === 'object' ? ev.data : {}];
+        ev.name, isObject(ev.data) ? ev.data : {}];
       if (typeof ev.eventId === 'string' && ev.eventId) args.push({ eventID: ev.eventId });
       send(args);
     }
@@ -208,7 +218,7 @@
       var id = newEventId();
       try {
         if (typeof name === 'string' && name) {
-          send([methodFor(name), name, data && typeof data === 'object' ? data : {}, { eventID: id }]);
+          send([methodFor(name), name, isObject(data) ? data : {}, { eventID: id }]);
         }
       } catch (e) {
         warn(e);

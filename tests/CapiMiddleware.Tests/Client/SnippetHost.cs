@@ -21,10 +21,8 @@ public sealed class SnippetHost : IAsyncDisposable, IDisposable
         RepositoryRoot = FindRepositoryRoot();
         SnippetPath = Path.Combine(RepositoryRoot, "client", "dist", "meta-capi.js");
 
-        // snippet-host.cjs requires ../../../client/test/fake-browser.cjs relative to itself, which only resolves
-        // from its place in the repository, not from the copy in the output directory.
-        var repositoryHost = Path.Combine(RepositoryRoot, "tests", "CapiMiddleware.Tests", "Client", "snippet-host.cjs");
-        HostPath = File.Exists(repositoryHost) ? repositoryHost : Path.Combine(AppContext.BaseDirectory, "Client", "snippet-host.cjs");
+        // Run from its place in the repository: it shares the fake browser of the snippet's own tests (client/test).
+        HostPath = Path.Combine(RepositoryRoot, "tests", "CapiMiddleware.Tests", "Client", "snippet-host.cjs");
 
         var services = new ServiceCollection();
         services.AddNodeJS();
@@ -45,20 +43,9 @@ public sealed class SnippetHost : IAsyncDisposable, IDisposable
     public async Task<SnippetTrackResult> TrackAsync(SnippetOptions options) =>
         await InvokeAsync<SnippetTrackResult>("track", options);
 
-    // Jering passes a callback only to functions that are not `async`; an async export gets the arguments alone and
-    // its resolved value is the result. snippet-host.cjs exports `async function run(callback, options)`, so it is
-    // called through this plain (callback-style) function instead of InvokeFromFileAsync(HostPath, "run", ...).
-    private const string Shim = """
-        'use strict';
-        module.exports = function (callback, hostPath, exportName, options) {
-          require(hostPath)[exportName](callback, options);
-        };
-        """;
-
     private async Task<T> InvokeAsync<T>(string exportName, SnippetOptions options)
     {
-        object?[] args = [HostPath, exportName, options with { SnippetPath = SnippetPath }];
-        var result = await _node.InvokeFromStringAsync<T>(Shim, "CapiMiddleware.Tests.Client.SnippetHost", args: args);
+        var result = await _node.InvokeFromFileAsync<T>(HostPath, exportName, [options with { SnippetPath = SnippetPath }]);
         return result ?? throw new InvalidOperationException($"snippet-host.cjs {exportName}() returned nothing.");
     }
 
@@ -107,6 +94,10 @@ public sealed record SnippetOptions
 
     [JsonPropertyName("fbqPresent")]
     public bool FbqPresent { get; init; }
+
+    /// <summary>Whether the page's <c>fbq</c> throws on every call.</summary>
+    [JsonPropertyName("fbqThrows")]
+    public bool FbqThrows { get; init; }
 
     [JsonPropertyName("readyState")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -250,6 +250,8 @@ public sealed class SnippetTests(SnippetHost host) : IClassFixture<SnippetHost>
     [InlineData("_fbp=fb.1.x.123")]                  // timestamp not a number
     [InlineData("_fbp=fb.1.1700000000000.1.2.3")]    // 6 segments
     [InlineData("_fbp=")]
+    [InlineData("_fbp=fb.1.1700000000000.12%34")]     // a character the server refuses
+    [InlineData("_fbp=fb.12345.1700000000000.1")]     // an index longer than the server accepts
     public async Task A_malformed_fbp_is_replaced_as_the_server_would(string cookie)
     {
         Assert.False(MetaCookies.IsValid(cookie.AsSpan("_fbp=".Length)));
@@ -459,5 +461,30 @@ public sealed class SnippetTests(SnippetHost host) : IClassFixture<SnippetHost>
         Assert.True(
             JsonNode.DeepEquals(expected, actualNode),
             $"expected {expected?.ToJsonString() ?? "null"}{Environment.NewLine}  actual {actualNode?.ToJsonString() ?? "null"}");
+    }
+
+    [Fact]
+    public async Task A_throwing_fbq_never_throws_into_the_page()
+    {
+        var json = Serialize(new PixelPageData
+        {
+            Events = [new PixelEvent("track", "Lead", "id-1", new GraphCustomData())],
+        });
+
+        var r = await host.RunAsync(new SnippetOptions { Url = ShopUrl, DataBlockJson = json, FbqPresent = true, FbqThrows = true });
+
+        Assert.Empty(r.Errors);
+        Assert.Contains("track", r.Api);
+    }
+
+    [Fact]
+    public async Task Event_data_that_is_not_an_object_is_replaced_by_an_empty_one()
+    {
+        const string Json = """{"v":1,"events":[{"method":"track","name":"Lead","eventId":"id-1","data":[1,2]}]}""";
+
+        var r = await host.RunAsync(new SnippetOptions { Url = ShopUrl, DataBlockJson = Json, FbqPresent = true });
+
+        var call = Assert.Single(r.FbqCalls);
+        Assert.Equal("{}", call[2].GetRawText());
     }
 }

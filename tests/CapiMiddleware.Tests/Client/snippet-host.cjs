@@ -1,7 +1,8 @@
 'use strict';
 // Node host for the C# tests (Jering.Javascript.NodeJS, InvokeFromFileAsync): runs the built
 // browser snippet (client/dist/meta-capi.js) in a fake browser and reports what it did.
-// Jering calls exports as fn(callback, ...args) and expects callback(error, result).
+// Jering calls a plain (non-async) export as fn(callback, ...args) and expects callback(error, result);
+// the exports stay plain functions for that reason and run their async work inside.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -16,6 +17,10 @@ function load(options) {
     cookie: options.cookie || '',
     dataBlockJson: options.dataBlockJson == null ? null : options.dataBlockJson,
     fbqPresent: !!options.fbqPresent,
+    fbqThrows: !!options.fbqThrows,
+    cookieThrows: !!options.cookieThrows,
+    crypto: options.crypto,
+    nonce: options.nonce,
     readyState: options.readyState || 'complete',
     timers: 'real',
   });
@@ -29,28 +34,34 @@ function wait(options) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function run(callback, options) {
+function run(callback, options) {
+  runAsync(options).then((result) => callback(null, result), (e) => callback(e));
+}
+
+async function runAsync(options) {
   let browser;
   try {
     browser = load(options);
     await wait(options);
     const api = browser.window.metaCapi;
-    callback(null, {
+    return {
       fbqCalls: browser.clean(browser.fbqCalls),
       cookies: browser.cookies(),
       cookieWrites: browser.cookieWrites.slice(),
       errors: browser.errors.slice(),
       warnings: browser.warnings.slice(),
       api: api && typeof api === 'object' ? Object.keys(api) : [],
-    });
-  } catch (e) {
-    callback(e);
+    };
   } finally {
     if (browser) browser.dispose();
   }
 }
 
-async function track(callback, options) {
+function track(callback, options) {
+  trackAsync(options).then((result) => callback(null, result), (e) => callback(e));
+}
+
+async function trackAsync(options) {
   let browser;
   try {
     browser = load(options);
@@ -59,14 +70,12 @@ async function track(callback, options) {
     const eventId = api.track(options.name, options.data);
     const headers = browser.clean(api.eventHeaders(eventId));
     await wait(options);
-    callback(null, {
+    return {
       eventId,
       headers,
       fbqCalls: browser.clean(browser.fbqCalls),
       errors: browser.errors.slice(),
-    });
-  } catch (e) {
-    callback(e);
+    };
   } finally {
     if (browser) browser.dispose();
   }

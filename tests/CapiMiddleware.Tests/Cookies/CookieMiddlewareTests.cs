@@ -1,0 +1,171 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using CapiMiddleware.Tests.Infrastructure;
+
+namespace CapiMiddleware.Tests.Cookies;
+
+/// <summary>The cookie rules as a browser sees them: real requests to Kestrel, real Set-Cookie headers.</summary>
+public sealed class CookieMiddlewareTests : IAsyncLifetime
+{
+    private TestApp _app = null!;
+
+    public async Task InitializeAsync() => _app = await TestApp.StartAsync(sendToGraph: false);
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task A_click_from_an_ad_sets_fbc_and_fbp_with_Meta_formats_and_attributes()
+    {
+        var cookies = await GetSetCookiesAsync("/page?fbclid=AbC-123_xyz");
+
+        Assert.Matches(@"^_fbc=fb\.0\.\d{13}\.AbC-123_xyz; max-age=7776000; path=/; samesite=lax$", cookies["_fbc"]);
+        Assert.Matches(@"^_fbp=fb\.0\.\d{13}\.\d+; max-age=7776000; path=/; samesite=lax$", cookies["_fbp"]);
+        Assert.DoesNotContain("httponly", cookies["_fbc"], StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("secure", cookies["_fbc"], StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Existing_cookies_with_the_same_click_id_are_kept_untouched()
+    {
+        var cookies = await GetSetCookiesAsync("/page?fbclid=AbC", "_fbc=fb.1.1700000000000.AbC; _fbp=fb.1.1700000000000.99");
+        Assert.Empty(cookies);
+    }
+
+    [Fact]
+    public async Task A_new_click_id_replaces_fbc_and_keeps_fbp()
+    {
+        var cookies = await GetSetCookiesAsync("/page?fbclid=New", "_fbc=fb.1.1700000000000.Old; _fbp=fb.1.1700000000000.99");
+        Assert.Matches(@"^_fbc=fb\.0\.\d{13}\.New;", cookies["_fbc"]);
+        Assert.False(cookies.ContainsKey("_fbp"));
+    }
+
+    [Fact]
+    public async Task Five_segment_cookies_written_by_Meta_are_accepted_as_they_are()
+    {
+        var cookies = await GetSetCookiesAsync("/page?fbclid=IwAR2", "_fbc=fb.1.1700000000000.IwAR2.AQQCAQMC; _fbp=fb.1.1700000000000.99.AQQCAQMC");
+        Assert.Empty(cookies);
+    }
+
+    [Fact]
+    public async Task A_malformed_fbp_is_replaced_and_never_breaks_the_request()
+    {
+        var cookies = await GetSetCookiesAsync("/page", "_fbp=fb.1.x.<script>; _fbc=" + new string('a', 5000));
+        Assert.Matches(@"^_fbp=fb\.0\.\d{13}\.\d+;", cookies["_fbp"]);
+        Assert.False(cookies.ContainsKey("_fbc"));
+    }
+
+    [Theory]
+    [InlineData("/page?fbclid=")]
+    [InlineData("/page?fbclid=a.b")]
+    [InlineData("/page?fbclid=%3Cscript%3E")]
+    [InlineData("/page?fbclid=a%0D%0ASet-Cookie:%20evil=1")]
+    public async Task Click_ids_that_are_not_Meta_s_are_ignored(string path)
+    {
+        var cookies = await GetSetCookiesAsync(path, "_fbp=fb.1.1700000000000.99");
+        Assert.Empty(cookies);
+    }
+
+    [Fact]
+    public async Task An_overlong_click_id_is_ignored()
+    {
+        var cookies = await GetSetCookiesAsync("/page?fbclid=" + new string('a', 501), "_fbp=fb.1.1700000000000.99");
+        Assert.Empty(cookies);
+    }
+
+    [Fact]
+    public async Task A_click_id_only_in_the_referrer_is_honoured()
+    {
+        var cookies = await GetSetCookiesAsync("/page", "_fbp=fb.1.1700000000000.99", referer: "https://shop.example.com/landing?utm_source=fb&fbclid=FromReferer#top");
+        Assert.Matches(@"^_fbc=fb\.0\.\d{13}\.FromReferer;", cookies["_fbc"]);
+    }
+
+    [Fact]
+    public async Task Requests_that_are_not_page_views_get_no_fbp()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/plain");
+        request.Headers.Accept.Clear();
+        request.Headers.Accept.ParseAdd("application/json");
+        using var client = _app.CreateClient();
+        client.DefaultRequestHeaders.Accept.Clear();
+        using var response = await client.SendAsync(request);
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+
+        using var script = new HttpRequestMessage(HttpMethod.Get, "/plain");
+        script.Headers.Add("Sec-Fetch-Dest", "script");
+        using var scriptResponse = await _app.CreateClient().SendAsync(script);
+        Assert.False(scriptResponse.Headers.Contains("Set-Cookie"));
+    }
+
+    [Fact]
+    public async Task A_configured_cookie_domain_is_used_when_the_host_is_inside_it()
+    {
+        await using var app = await TestApp.StartAsync(o => o.CookieDomain = "example.com", sendToGraph: false);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/page?fbclid=AbC");
+        request.Headers.Host = "www.example.com";
+        using var response = await app.CreateClient().SendAsync(request);
+
+        var fbc = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("_fbc=", StringComparison.Ordinal));
+        Assert.Matches(@"^_fbc=fb\.1\.\d{13}\.AbC; max-age=7776000; domain=example\.com; path=/; samesite=lax$", fbc);
+
+        // Another host (a developer's localhost) gets host-only cookies the browser will accept.
+        using var local = await app.CreateClient().GetAsync("/page?fbclid=AbC");
+        Assert.DoesNotContain("domain=", string.Join(";", local.Headers.GetValues("Set-Cookie")));
+    }
+
+    [Fact]
+    public async Task The_snippet_is_served_with_a_versioned_immutable_url()
+    {
+        var html = await _app.Client.GetStringAsync("/page");
+        var src = Regex.Match(html, "<script src=\"(/_capi/meta-capi\\.[0-9a-f]{12}\\.js)\" defer nonce=\"test-nonce\"></script>").Groups[1].Value;
+        Assert.NotEmpty(src);
+
+        using var response = await _app.Client.GetAsync(src);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/javascript; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal("public, max-age=31536000, immutable", response.Headers.CacheControl!.ToString());
+        Assert.Contains("metaCapi", await response.Content.ReadAsStringAsync());
+
+        using var stable = await _app.Client.GetAsync("/_capi/meta-capi.js");
+        Assert.Equal("public, max-age=300", stable.Headers.CacheControl!.ToString());
+
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, src);
+        conditional.Headers.IfNoneMatch.ParseAdd(response.Headers.ETag!.ToString());
+        using var notModified = await _app.Client.SendAsync(conditional);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_library_can_be_switched_off_without_touching_the_app()
+    {
+        await using var app = await TestApp.StartAsync(o => o.Enabled = false);
+        using var response = await app.CreateClient().GetAsync("/page?fbclid=AbC");
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+        Assert.DoesNotContain("meta-capi", await response.Content.ReadAsStringAsync());
+
+        using var lead = await app.Client.PostAsync("/lead?outcome=view", new FormUrlEncodedContent([]));
+        Assert.Equal(HttpStatusCode.OK, lead.StatusCode);
+        await Task.Delay(300);
+        Assert.Empty(app.Graph!.Requests);
+    }
+
+    private async Task<Dictionary<string, string>> GetSetCookiesAsync(string path, string? cookie = null, string? referer = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (cookie is not null)
+        {
+            request.Headers.Add("Cookie", cookie);
+        }
+
+        if (referer is not null)
+        {
+            request.Headers.Referrer = new Uri(referer);
+        }
+
+        using var client = _app.CreateClient();
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return response.Headers.TryGetValues("Set-Cookie", out var values)
+            ? values.ToDictionary(v => v[..v.IndexOf('=')], v => v)
+            : [];
+    }
+}
