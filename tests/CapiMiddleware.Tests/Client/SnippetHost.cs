@@ -1,9 +1,7 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Jering.Javascript.NodeJS;
-using Microsoft.Extensions.DependencyInjection;
+using CapiMiddleware.Tests.Infrastructure;
 
 namespace CapiMiddleware.Tests.Client;
 
@@ -13,64 +11,22 @@ namespace CapiMiddleware.Tests.Client;
 /// </summary>
 public sealed class SnippetHost : IAsyncDisposable, IDisposable
 {
-    private readonly ServiceProvider _services;
-    private readonly INodeJSService _node;
+    private const string HostModule = "tests/CapiMiddleware.Tests/Client/snippet-host.cjs";
+    private readonly NodeProcess _node = new();
 
-    public SnippetHost()
-    {
-        RepositoryRoot = FindRepositoryRoot();
-        SnippetPath = Path.Combine(RepositoryRoot, "client", "dist", "meta-capi.js");
+    public string RepositoryRoot => NodeProcess.RepositoryRoot;
 
-        // Run from its place in the repository: it shares the fake browser of the snippet's own tests (client/test).
-        HostPath = Path.Combine(RepositoryRoot, "tests", "CapiMiddleware.Tests", "Client", "snippet-host.cjs");
+    public string SnippetPath { get; } = Path.Combine(NodeProcess.RepositoryRoot, "client", "dist", "meta-capi.js");
 
-        var services = new ServiceCollection();
-        services.AddNodeJS();
-        services.Configure<NodeJSProcessOptions>(o => o.ProjectPath = AppContext.BaseDirectory);
-        _services = services.BuildServiceProvider();
-        _node = _services.GetRequiredService<INodeJSService>();
-    }
+    public Task<SnippetRunResult> RunAsync(SnippetOptions options) =>
+        _node.InvokeAsync<SnippetRunResult>(HostModule, "run", options with { SnippetPath = SnippetPath });
 
-    public string RepositoryRoot { get; }
+    public Task<SnippetTrackResult> TrackAsync(SnippetOptions options) =>
+        _node.InvokeAsync<SnippetTrackResult>(HostModule, "track", options with { SnippetPath = SnippetPath });
 
-    public string SnippetPath { get; }
+    public void Dispose() => _node.Dispose();
 
-    public string HostPath { get; }
-
-    public async Task<SnippetRunResult> RunAsync(SnippetOptions options) =>
-        await InvokeAsync<SnippetRunResult>("run", options);
-
-    public async Task<SnippetTrackResult> TrackAsync(SnippetOptions options) =>
-        await InvokeAsync<SnippetTrackResult>("track", options);
-
-    private async Task<T> InvokeAsync<T>(string exportName, SnippetOptions options)
-    {
-        var result = await _node.InvokeFromFileAsync<T>(HostPath, exportName, [options with { SnippetPath = SnippetPath }]);
-        return result ?? throw new InvalidOperationException($"snippet-host.cjs {exportName}() returned nothing.");
-    }
-
-    public void Dispose() => _services.Dispose();
-
-    public ValueTask DisposeAsync() => _services.DisposeAsync();
-
-    // The output directory sits under the repository when the repository's own test project runs; a build elsewhere
-    // (a scratch project compiling these files by link) still knows where this source file was compiled from.
-    private static string FindRepositoryRoot([CallerFilePath] string sourceFile = "")
-    {
-        foreach (var start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(sourceFile) })
-        {
-            for (var dir = string.IsNullOrEmpty(start) ? null : new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "client", "dist", "meta-capi.js")))
-                {
-                    return dir.FullName;
-                }
-            }
-        }
-
-        throw new InvalidOperationException(
-            "client/dist/meta-capi.js not found above " + AppContext.BaseDirectory + ": run `node client/build.mjs` in the repository first.");
-    }
+    public ValueTask DisposeAsync() => _node.DisposeAsync();
 }
 
 /// <summary>The options of snippet-host.cjs <c>run</c> and <c>track</c>.</summary>

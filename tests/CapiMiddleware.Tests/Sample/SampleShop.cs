@@ -1,0 +1,64 @@
+using System.Net;
+using CapiMiddleware.Tests.FakeGraphApi;
+using CapiMiddleware.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CapiMiddleware.Tests.Sample;
+
+/// <summary>
+/// The sample shop (samples/Shop) as a user runs it: its own Program, on a real Kestrel server on loopback, pointed by
+/// configuration (as the MetaConversions__* variables would) at a fake Graph API server.
+/// </summary>
+public sealed class SampleShop : IAsyncLifetime
+{
+    private Factory _factory = null!;
+
+    public FakeGraphApiServer Graph { get; private set; } = null!;
+
+    public LogCapture Logs { get; } = new();
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Graph = await FakeGraphApiServer.StartAsync();
+        _factory = new Factory(Graph, Logs);
+        _factory.UseKestrel(0);
+        _factory.StartServer();
+        var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _factory.DisposeAsync();
+        await Graph.DisposeAsync();
+    }
+
+    /// <summary>A browser-like client with its own cookie jar; redirects are not followed, so tests see them.</summary>
+    public HttpClient CreateBrowser(CookieContainer cookies)
+    {
+        var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = BaseUrl };
+        client.DefaultRequestHeaders.UserAgent.ParseAdd(TestApp.UserAgent);
+        client.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+        return client;
+    }
+
+    private sealed class Factory(FakeGraphApiServer graph, LogCapture logs) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSetting("MetaConversions:PixelId", "1234567890");
+            builder.UseSetting("MetaConversions:AccessToken", graph.Options.ExpectedAccessToken);
+            builder.UseSetting("MetaConversions:GraphApiBaseUrl", graph.BaseUrl.ToString());
+            builder.UseSetting("MetaConversions:FlushInterval", "00:00:00.050");
+            builder.UseSetting("MetaConversions:RetryBaseDelay", "00:00:00.010");
+            builder.ConfigureLogging(l => l.AddProvider(logs));
+        }
+    }
+}
