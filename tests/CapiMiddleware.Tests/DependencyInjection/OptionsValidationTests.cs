@@ -1,0 +1,98 @@
+using CapiMiddleware.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace CapiMiddleware.Tests.DependencyInjection;
+
+/// <summary>A wrong setting stops the app at start with a message that names the setting.</summary>
+public sealed class OptionsValidationTests
+{
+    [Theory]
+    [InlineData("PixelId", "pixel-123", "MetaConversions:PixelId")]
+    [InlineData("GraphApiVersion", "24", "MetaConversions:GraphApiVersion")]
+    [InlineData("GraphApiBaseUrl", "graph.facebook.com", "MetaConversions:GraphApiBaseUrl")]
+    [InlineData("CookieDomain", "https://example.com", "MetaConversions:CookieDomain")]
+    [InlineData("CookieDomain", ".example.com", "MetaConversions:CookieDomain")]
+    [InlineData("BatchSize", "1001", "MetaConversions:BatchSize")]
+    [InlineData("BatchSize", "0", "MetaConversions:BatchSize")]
+    [InlineData("FlushInterval", "00:00:00", "MetaConversions:FlushInterval")]
+    [InlineData("QueueCapacity", "0", "MetaConversions:QueueCapacity")]
+    [InlineData("AttemptTimeout", "00:00:00.001", "MetaConversions:AttemptTimeout")]
+    [InlineData("MaxRetryAttempts", "-1", "MetaConversions:MaxRetryAttempts")]
+    [InlineData("TestEventCode", "TEST 123", "MetaConversions:TestEventCode")]
+    public async Task A_bad_setting_stops_the_app_naming_the_setting(string key, string value, string named)
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(new() { [key] = value }));
+        Assert.Contains(named, error.Message);
+    }
+
+    [Fact]
+    public async Task A_token_without_a_pixel_is_refused_and_the_token_is_not_repeated()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(
+            () => StartWithConfigurationAsync(new() { ["AccessToken"] = "EAAB secret" }));
+        Assert.Contains("MetaConversions:PixelId is required", error.Message);
+        Assert.Contains("MetaConversions:AccessToken contains white space", error.Message);
+        Assert.DoesNotContain("secret", error.Message);
+    }
+
+    [Fact]
+    public async Task The_embedded_defaults_start_without_any_setting()
+    {
+        await using var app = await StartWithConfigurationAsync([]);
+        var options = app.Services.GetRequiredService<IOptions<MetaConversionsOptions>>().Value;
+        Assert.Equal("https://graph.facebook.com", options.GraphApiBaseUrl);
+        Assert.Equal("v24.0", options.GraphApiVersion);
+        Assert.Equal(1000, options.BatchSize);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.FlushInterval);
+        Assert.Null(options.AccessToken);
+    }
+
+    [Fact]
+    public async Task Settings_bind_from_the_section_and_environment_style_keys()
+    {
+        await using var app = await StartWithConfigurationAsync(new()
+        {
+            ["PixelId"] = "987654321",
+            ["TestEventCode"] = "TEST42",
+            ["CookieDomain"] = "example.com",
+            ["BatchSize"] = "250",
+            ["FlushInterval"] = "00:00:00.5",
+        });
+        var options = app.Services.GetRequiredService<IOptions<MetaConversionsOptions>>().Value;
+        Assert.Equal(("987654321", "TEST42", "example.com", 250, TimeSpan.FromMilliseconds(500)),
+            (options.PixelId, options.TestEventCode, options.CookieDomain, options.BatchSize, options.FlushInterval));
+    }
+
+    [Fact]
+    public void Forgetting_AddMetaConversions_is_explained()
+    {
+        var app = WebApplication.CreateSlimBuilder().Build();
+        var error = Assert.Throws<InvalidOperationException>(() => app.UseMetaConversions());
+        Assert.Contains("AddMetaConversions", error.Message);
+    }
+
+    private static async Task<WebApplication> StartWithConfigurationAsync(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Configuration.Sources.Clear(); // only these settings, not the appsettings.json beside the tests
+        builder.Configuration.AddInMemoryCollection(settings.ToDictionary(kv => "MetaConversions:" + kv.Key, kv => kv.Value));
+        builder.Services.AddMetaConversions(builder.Configuration.GetSection("MetaConversions"));
+        var app = builder.Build();
+        app.UseMetaConversions();
+        try
+        {
+            await app.StartAsync();
+            return app;
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using CapiMiddleware.Events;
+
+namespace CapiMiddleware.Tests.Events;
+
+public sealed class GraphEventWriterTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Writes_Meta_s_field_names_hashes_once_and_leaves_browser_ids_unhashed()
+    {
+        var conversion = Website(new ConversionEvent("Lead")
+        {
+            UserData = new UserData
+            {
+                Email = "A@B.COM",
+                ClickId = "fb.1.1700000000000.AbC",
+                BrowserId = "fb.1.1700000000000.123",
+                ClientIpAddress = "2001:db8::1",
+            },
+        });
+
+        var json = Serialize(conversion, "id-1");
+
+        Assert.Equal("Lead", json.GetProperty("event_name").GetString());
+        Assert.Equal(Now.ToUnixTimeSeconds(), json.GetProperty("event_time").GetInt64());
+        Assert.Equal("id-1", json.GetProperty("event_id").GetString());
+        var user = json.GetProperty("user_data");
+        // printf %s a@b.com | sha256sum
+        Assert.Equal("fb98d44ad7501a959f3f4f4a3f004fe2d9e581ea6207e218c4b02c08a4d75adf", user.GetProperty("em")[0].GetString());
+        Assert.Equal("fb.1.1700000000000.AbC", user.GetProperty("fbc").GetString());
+        Assert.Equal("fb.1.1700000000000.123", user.GetProperty("fbp").GetString());
+        Assert.Equal("2001:db8::1", user.GetProperty("client_ip_address").GetString());
+        Assert.False(json.TryGetProperty("custom_data", out _));
+    }
+
+    [Fact]
+    public void Already_hashed_values_pass_through_lowercased_and_several_values_are_each_hashed()
+    {
+        const string Hash = "FB98D44AD7501A959F3F4F4A3F004FE2D9E581EA6207E218C4B02C08A4D75ADF";
+        var user = new UserData { Email = Hash };
+        user.AddEmail("a@b.com").AddEmail("c@d.com").AddEmail("not an email");
+
+        var json = Serialize(Website(new ConversionEvent("Lead") { UserData = user }), "id");
+
+        var emails = json.GetProperty("user_data").GetProperty("em").EnumerateArray().Select(e => e.GetString()).ToList();
+        // the first two are the same person, sent once; the invalid one is dropped
+        Assert.Equal(2, emails.Count);
+        Assert.Equal(Hash.ToLowerInvariant(), emails[0]);
+    }
+
+    [Fact]
+    public void An_invalid_field_is_dropped_never_the_event()
+    {
+        var json = Serialize(Website(new ConversionEvent("Lead") { UserData = new UserData { Email = "nope", Phone = "+44 20 7946 0958" } }), "id");
+        var user = json.GetProperty("user_data");
+        Assert.False(user.TryGetProperty("em", out _));
+        Assert.True(user.TryGetProperty("ph", out _));
+    }
+
+    [Fact]
+    public void Custom_data_fills_content_ids_num_items_and_content_type_from_contents_and_keeps_custom_keys()
+    {
+        var data = new CustomData { Value = 30m, Currency = "usd" };
+        data.Contents.Add(new Content("a", 2, 10m));
+        data.Contents.Add(new Content("b", 1, 10m));
+        data.Properties["coupon"] = "WINTER";
+        data.Properties["first_order"] = true;
+        data.Properties["value"] = 999; // a typed key cannot be written twice
+
+        var custom = Serialize(Website(new ConversionEvent("Purchase") { CustomData = data }), "id").GetProperty("custom_data");
+
+        Assert.Equal("USD", custom.GetProperty("currency").GetString());
+        Assert.Equal(30m, custom.GetProperty("value").GetDecimal());
+        Assert.Equal(["a", "b"], custom.GetProperty("content_ids").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(3, custom.GetProperty("num_items").GetInt32());
+        Assert.Equal("product", custom.GetProperty("content_type").GetString());
+        Assert.Equal("WINTER", custom.GetProperty("coupon").GetString());
+        Assert.True(custom.GetProperty("first_order").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("no-user-agent")]
+    [InlineData("no-url")]
+    [InlineData("purchase-without-value")]
+    [InlineData("bad-currency")]
+    [InlineData("too-old")]
+    [InlineData("future")]
+    [InlineData("empty-name")]
+    public void Events_Meta_would_reject_are_refused_with_a_reason(string fault)
+    {
+        var conversion = Website(new ConversionEvent(fault == "empty-name" ? " " : "Purchase")
+        {
+            CustomData = new CustomData { Value = 1m, Currency = fault == "bad-currency" ? "dollars" : "USD" },
+        });
+        conversion = fault switch
+        {
+            "no-user-agent" => conversion with { UserData = new UserData() },
+            "no-url" => conversion with { EventSourceUrl = null },
+            "purchase-without-value" => conversion with { CustomData = new CustomData() },
+            "too-old" => conversion with { EventTime = Now.AddDays(-8) },
+            "future" => conversion with { EventTime = Now.AddMinutes(10) },
+            _ => conversion,
+        };
+
+        Assert.Null(GraphEventWriter.TryCreate(conversion, "id", Now, out var problem));
+        Assert.False(string.IsNullOrEmpty(problem));
+    }
+
+    [Fact]
+    public void Store_sales_may_be_up_to_62_days_old_and_need_no_browser_fields()
+    {
+        var sale = new ConversionEvent("Purchase")
+        {
+            ActionSource = ActionSource.PhysicalStore,
+            EventTime = Now.AddDays(-30),
+            CustomData = new CustomData { Value = 5m, Currency = "EUR" },
+        };
+
+        Assert.NotNull(GraphEventWriter.TryCreate(sale, "id", Now, out _));
+        Assert.Null(GraphEventWriter.TryCreate(sale with { EventTime = Now.AddDays(-63) }, "id", Now, out _));
+        Assert.Equal("physical_store", Serialize(sale, "id").GetProperty("action_source").GetString());
+    }
+
+    private static ConversionEvent Website(ConversionEvent conversion) => conversion with
+    {
+        EventSourceUrl = "https://shop.example.com/p",
+        UserData = AddAgent(conversion.UserData),
+    };
+
+    private static UserData AddAgent(UserData user)
+    {
+        user.ClientUserAgent ??= "Mozilla/5.0";
+        return user;
+    }
+
+    private static JsonElement Serialize(ConversionEvent conversion, string eventId)
+    {
+        var graphEvent = GraphEventWriter.TryCreate(conversion, eventId, Now, out var problem);
+        Assert.True(graphEvent is not null, problem);
+        return JsonDocument.Parse(GraphEventWriter.Serialize(graphEvent)).RootElement.Clone();
+    }
+}
