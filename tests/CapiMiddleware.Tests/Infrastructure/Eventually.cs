@@ -1,0 +1,19 @@
+namespace CapiMiddleware.Tests.Infrastructure;
+
+/// <summary>Waits for a condition that background work makes true, without fixed sleeps.</summary>
+public static class Eventually
+{
+    public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("Timed out waiting until " + what);
+            }
+
+            await Task.Delay(10);
+        }
+    }
+}
