@@ -32,9 +32,7 @@ public static class MetaConversionsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<MetaConversionsOptions>().Bind(configuration);
-        services.AddSingleton<IOptionsChangeTokenSource<MetaConversionsOptions>>(
-            new ConfigurationChangeTokenSource<MetaConversionsOptions>(Options.Options.DefaultName, configuration));
+        services.AddOptions<MetaConversionsOptions>().Bind(configuration); // also reloads on configuration change
         return services.AddMetaConversionsCore();
     }
 

@@ -1,0 +1,57 @@
+using CapiMiddleware.Serving;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace CapiMiddleware.Tests.Cookies;
+
+/// <summary>
+/// Requests with nothing to do (a returning visitor's page view, an image, an API call) must cost a glance and no
+/// allocation. Allocation counts on one thread are exact, not timed, so this holds on a noisy machine too.
+/// </summary>
+public sealed class MiddlewareAllocationTests
+{
+    [Theory]
+    [InlineData("GET", "text/html", null, "_fbp=fb.1.1700000000000.1234567890; session=abc")]
+    [InlineData("GET", "image/avif,image/webp,*/*", "image", null)]
+    [InlineData("POST", "application/json", "empty", "_fbc=fb.1.1700000000000.AbC")]
+    public void A_request_with_nothing_to_do_allocates_nothing(string method, string accept, string? secFetchDest, string? cookie)
+    {
+        using var services = new ServiceCollection().AddLogging().AddMetaConversions(_ => { }).BuildServiceProvider();
+        var middleware = new MetaConversionsMiddleware(
+            static _ => Task.CompletedTask,
+            services.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>(),
+            services.GetRequiredService<SnippetFile>(),
+            TimeProvider.System,
+            NullLogger<MetaConversionsMiddleware>.Instance);
+
+        var context = new DefaultHttpContext();
+        context.Request.Method = method;
+        context.Request.Path = "/products/1";
+        context.Request.QueryString = new QueryString("?utm_source=newsletter");
+        context.Request.Headers.Accept = accept;
+        context.Request.Headers.UserAgent = "Mozilla/5.0";
+        context.Request.Headers.Referer = "https://shop.example.com/";
+        if (secFetchDest is not null)
+        {
+            context.Request.Headers["Sec-Fetch-Dest"] = secFetchDest;
+        }
+
+        if (cookie is not null)
+        {
+            context.Request.Headers.Cookie = cookie;
+        }
+
+        // Completes synchronously on this path: no state machine, and the count below stays on this thread.
+        Assert.True(middleware.Invoke(context).IsCompletedSuccessfully); // warm up: options, JIT
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var completed = middleware.Invoke(context).IsCompletedSuccessfully;
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(completed);
+
+        Assert.Equal(0, allocated);
+        Assert.False(context.Response.Headers.ContainsKey("Set-Cookie"));
+    }
+}
