@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using CapiMiddleware.Tests.FakeGraphApi;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
@@ -47,6 +48,15 @@ public sealed class SampleShop : IAsyncLifetime
         client.DefaultRequestHeaders.UserAgent.ParseAdd(TestApp.UserAgent);
         client.DefaultRequestHeaders.Accept.ParseAdd("text/html");
         return client;
+    }
+
+    /// <summary>Waits for the one server event with this ID to reach the fake Graph API, and returns it.</summary>
+    public async Task<JsonElement> WaitForServerEventAsync(string eventId)
+    {
+        bool Matches(JsonElement e) => e.GetProperty("event_id").GetString() == eventId;
+        await Eventually.TrueAsync(() => Graph.AcceptedEvents.Any(Matches), $"event {eventId} reaches the fake Graph API\n{Logs.AllText}");
+        await Task.Delay(100); // a duplicate would arrive in the same batch or right after
+        return Assert.Single(Graph.AcceptedEvents, Matches);
     }
 
     private sealed class Factory(FakeGraphApiServer graph, LogCapture logs) : WebApplicationFactory<Program>

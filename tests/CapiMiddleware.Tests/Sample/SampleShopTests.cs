@@ -13,8 +13,6 @@ namespace CapiMiddleware.Tests.Sample;
 public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder reference)
     : IClassFixture<SampleShop>, IClassFixture<ParameterBuilder>
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-
     [Fact]
     public async Task Arriving_from_an_ad_sets_fbc_and_fbp_and_later_visits_keep_or_replace_them()
     {
@@ -72,7 +70,7 @@ public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder re
         var pixel = Assert.Single(PageData.Events(html));
         Assert.Equal(("track", "Purchase", orderId), (pixel.Method, pixel.Name, pixel.EventId));
 
-        var purchase = await ServerEventAsync(orderId);
+        var purchase = await shop.WaitForServerEventAsync(orderId);
         Assert.Equal("Purchase", purchase.GetProperty("event_name").GetString());
         Assert.Equal("website", purchase.GetProperty("action_source").GetString());
         Assert.Equal(new Uri(shop.BaseUrl, "/checkout").ToString(), purchase.GetProperty("event_source_url").GetString());
@@ -125,7 +123,7 @@ public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder re
 
         var pixel = Assert.Single(PageData.Events(html));
         Assert.Equal("ViewContent", pixel.Name);
-        var sent = await ServerEventAsync(pixel.EventId);
+        var sent = await shop.WaitForServerEventAsync(pixel.EventId);
         Assert.Equal("3", sent.GetProperty("custom_data").GetProperty("content_ids")[0].GetString());
     }
 
@@ -143,7 +141,7 @@ public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder re
 
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(eventId, body.GetProperty("eventId").GetString());
-        var sent = await ServerEventAsync(eventId);
+        var sent = await shop.WaitForServerEventAsync(eventId);
         Assert.Equal("AddToCart", sent.GetProperty("event_name").GetString());
     }
 
@@ -166,7 +164,7 @@ public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder re
         var pixel = Assert.Single(PageData.Events(welcome));
         Assert.Equal(("track", "CompleteRegistration"), (pixel.Method, pixel.Name));
 
-        var sent = await ServerEventAsync(pixel.EventId);
+        var sent = await shop.WaitForServerEventAsync(pixel.EventId);
         var expected = await reference.HashAsync((UserDataField.ExternalId, customerId), (UserDataField.DateOfBirth, "1990-02-28"), (UserDataField.Gender, "Female"));
         var user = sent.GetProperty("user_data");
         Assert.Equal(expected[0], user.GetProperty("external_id")[0].GetString());
@@ -192,7 +190,7 @@ public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder re
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.DoesNotContain(shop.Graph.AcceptedEvents, e => e.GetProperty("event_id").GetString() == orderId);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1.5), $"checkout took {stopwatch.Elapsed}");
-        await ServerEventAsync(orderId);
+        await shop.WaitForServerEventAsync(orderId);
     }
 
     [Fact]
@@ -208,24 +206,6 @@ public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder re
         Assert.Contains($"<script nonce=\"{nonce}\">", html);
         Assert.Matches($"<script src=\"/_capi/meta-capi\\.[0-9a-f]{{12}}\\.js\" defer nonce=\"{Regex.Escape(nonce)}\"></script>", html);
         Assert.Equal("1234567890", PageData.Read(html).GetProperty("pixelId").GetString());
-    }
-
-    private async Task<JsonElement> ServerEventAsync(string eventId)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (DateTime.UtcNow < deadline)
-        {
-            var matches = shop.Graph.AcceptedEvents.Where(e => e.GetProperty("event_id").GetString() == eventId).ToList();
-            if (matches.Count > 0)
-            {
-                await Task.Delay(100);
-                return Assert.Single(shop.Graph.AcceptedEvents, e => e.GetProperty("event_id").GetString() == eventId);
-            }
-
-            await Task.Delay(25);
-        }
-
-        throw new TimeoutException($"No event {eventId} reached the fake Graph API.\n{shop.Logs.AllText}");
     }
 
     private static string Cookie(CookieContainer jar, string name) =>

@@ -1,0 +1,124 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CapiMiddleware.Tests.Infrastructure;
+
+namespace CapiMiddleware.Tests.Browser;
+
+/// <summary>
+/// One real headless Chromium per test class (Debian's <c>chromium</c> package, or <c>CHROMIUM_PATH</c>), driven by
+/// playwright-core in Node through Jering. Without a browser the tests are skipped with the way to install one,
+/// except under <c>CI=true</c>, where a missing browser is a failure.
+/// </summary>
+public sealed class Chromium : IAsyncLifetime
+{
+    internal const string HostModule = "tests/CapiMiddleware.Tests/Browser/browser-host.cjs";
+
+    private NodeProcess? _node;
+    private string? _browserId;
+
+    /// <summary>Why there is no browser, or null when there is one.</summary>
+    public string? Unavailable { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        var path = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
+        if (!File.Exists(path))
+        {
+            Unavailable = $"No Chromium at {path}: install Debian's browser with `sudo apt-get install chromium` " +
+                "(or set CHROMIUM_PATH to a Chromium or Chrome executable) to run the browser tests.";
+            return;
+        }
+
+        _node = new NodeProcess();
+        _browserId = await _node.InvokeAsync<string>(HostModule, "launch", new Dictionary<string, string> { ["executablePath"] = path });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_node is not null)
+        {
+            if (_browserId is not null)
+            {
+                await _node.InvokeAsync<bool>(HostModule, "close", _browserId);
+            }
+
+            await _node.DisposeAsync();
+        }
+    }
+
+    /// <summary>Skips the calling test when there is no browser; fails it instead on CI.</summary>
+    public void Require()
+    {
+        if (Unavailable is null)
+        {
+            return;
+        }
+
+        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            Assert.Fail(Unavailable + " On CI (CI=true) a missing browser is a failure, not a skip.");
+        }
+
+        Skip.If(true, Unavailable);
+    }
+
+    /// <summary>A fresh browser context (its own cookies) and page.</summary>
+    /// <param name="fbevents">A stand-in for Meta's fbevents.js to serve instead of blocking it.</param>
+    /// <param name="cachedPages">Path to HTML body: pages the browser gets without the server seeing the request.</param>
+    public async Task<BrowserPage> NewPageAsync(string? fbevents = null, IReadOnlyDictionary<string, string>? cachedPages = null)
+    {
+        var options = new NewPageOptions(fbevents, cachedPages);
+        var id = await _node!.InvokeAsync<string>(HostModule, "newPage", _browserId, options);
+        return new BrowserPage(_node, id);
+    }
+
+    private sealed record NewPageOptions(
+        [property: JsonPropertyName("fbevents")] string? Fbevents,
+        [property: JsonPropertyName("cachedPages")] IReadOnlyDictionary<string, string>? CachedPages);
+}
+
+/// <summary>One page in its own browser context.</summary>
+public sealed class BrowserPage(NodeProcess node, string id) : IAsyncDisposable
+{
+    public Task<Navigation> GotoAsync(Uri url) => Call<Navigation>("goto", url.ToString());
+
+    public Task FillAsync(IReadOnlyDictionary<string, string> fields) => Call<bool>("fill", fields);
+
+    public Task ClickAsync(string selector) => Call<bool>("click", selector);
+
+    /// <summary>Clicks and waits for the page it leads to (a form submission).</summary>
+    public Task<string> ClickAndWaitForLoadAsync(string selector) => Call<string>("clickAndWaitForLoad", selector);
+
+    /// <summary>Waits until <paramref name="expression"/> is truthy in the page and returns its value.</summary>
+    public Task<T> WaitForAsync<T>(string expression, int timeoutMs = 10_000) => Call<T>("waitFor", expression, timeoutMs);
+
+    public Task<T> EvaluateAsync<T>(string expression) => Call<T>("evaluate", expression);
+
+    /// <summary>What the Pixel was asked to send: each <c>fbq(...)</c> call's arguments.</summary>
+    public Task<JsonElement[]> PixelQueueAsync() => Call<JsonElement[]>("pixelQueue");
+
+    /// <summary>The cookies the page's scripts see: <c>document.cookie</c>.</summary>
+    public async Task<Dictionary<string, string>> DocumentCookiesAsync()
+    {
+        var cookie = await EvaluateAsync<string>("document.cookie");
+        return cookie.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2))
+            .ToDictionary(pair => pair[0], pair => pair.Length > 1 ? pair[1] : "");
+    }
+
+    public Task<PageReport> ReportAsync() => Call<PageReport>("report");
+
+    public async ValueTask DisposeAsync() => await Call<bool>("closePage");
+
+    private Task<T> Call<T>(string export, params object?[] args) =>
+        node.InvokeAsync<T>(Chromium.HostModule, export, [id, .. args]);
+
+    public sealed record Navigation(
+        [property: JsonPropertyName("status")] int Status,
+        [property: JsonPropertyName("setCookies")] string[] SetCookies);
+
+    public sealed record PageReport(
+        [property: JsonPropertyName("errors")] string[] Errors,
+        [property: JsonPropertyName("violations")] string[] Violations,
+        [property: JsonPropertyName("blocked")] string[] Blocked);
+}

@@ -1,0 +1,161 @@
+'use strict';
+// Remote control of a real headless Chromium (Debian's /usr/bin/chromium) for the C# end-to-end tests, through
+// Jering. playwright-core drives it and never downloads a browser of its own. Requests to Meta's hosts are blocked,
+// as behind an ad blocker, so the Pixel's base code stays a queue (fbq.queue) the tests can read; optionally a
+// stand-in fbevents.js is served instead. Each export is a plain fn(callback, ...args), as Jering expects.
+
+const { chromium } = require('playwright-core');
+
+const META_HOSTS = /^https?:\/\/([a-z0-9-]+\.)*(facebook\.com|facebook\.net|fbcdn\.net)(:\d+)?\//i;
+const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const objects = new Map();
+let nextId = 1;
+
+function keep(value) {
+  const id = String(nextId++);
+  objects.set(id, value);
+  return id;
+}
+
+function get(id) {
+  const value = objects.get(id);
+  if (!value) throw new Error('No browser object ' + id);
+  return value;
+}
+
+async function launch(options) {
+  const browser = await chromium.launch({ executablePath: options.executablePath, headless: true, args: LAUNCH_ARGS });
+  return keep({ browser });
+}
+
+// A fresh context (own cookies) and page, with Meta's hosts blocked and every error collected.
+async function newPage(browserId, options) {
+  options = options || {};
+  const { browser } = get(browserId);
+  const context = await browser.newContext();
+  const state = { context, page: null, errors: [], violations: [], blocked: [] };
+
+  await context.exposeBinding('__capiTestViolation', (_source, text) => { state.violations.push(text); });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__capiTestViolation(e.violatedDirective + ' blocked ' + e.blockedURI);
+    });
+  });
+  await context.route(META_HOSTS, (route) => {
+    const url = route.request().url();
+    if (options.fbevents && /\/fbevents\.js(\?|$)/.test(url)) {
+      return route.fulfill({ status: 200, contentType: 'text/javascript', body: options.fbevents });
+    }
+    state.blocked.push(url);
+    return route.abort('blockedbyclient');
+  });
+  if (options.cachedPages) {
+    // Pages "served from a cache": the browser gets these bodies without the server (or its middleware) seeing the request.
+    for (const [path, body] of Object.entries(options.cachedPages)) {
+      await context.route((url) => url.pathname === path, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body }));
+    }
+  }
+
+  const page = await context.newPage();
+  state.page = page;
+  page.on('pageerror', (e) => state.errors.push('pageerror: ' + e.message));
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const location = message.location() || {};
+    // A blocked Meta request shows as a failed resource load: that is the ad blocker, not a script error.
+    if (/Failed to load resource/.test(message.text()) && META_HOSTS.test(location.url || '')) return;
+    state.errors.push('console.error: ' + message.text() + (location.url ? ' (' + location.url + ')' : ''));
+  });
+  return keep(state);
+}
+
+async function goto(pageId, url) {
+  const { page } = get(pageId);
+  const response = await page.goto(url, { waitUntil: 'load' });
+  const headers = response ? await response.headersArray() : [];
+  return {
+    status: response ? response.status() : 0,
+    setCookies: headers.filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value),
+  };
+}
+
+async function fill(pageId, fields) {
+  const { page } = get(pageId);
+  for (const [selector, value] of Object.entries(fields)) await page.fill(selector, value);
+  return true;
+}
+
+async function click(pageId, selector) {
+  await get(pageId).page.click(selector);
+  return true;
+}
+
+async function clickAndWaitForLoad(pageId, selector) {
+  const { page } = get(pageId);
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(selector)]);
+  return page.url();
+}
+
+// Waits until a JavaScript expression is truthy in the page, then returns its value (JSON).
+async function waitFor(pageId, expression, timeoutMs) {
+  const handle = await get(pageId).page.waitForFunction(expression, null, { timeout: timeoutMs || 10000 });
+  const value = await handle.jsonValue();
+  await handle.dispose();
+  return value;
+}
+
+async function evaluate(pageId, expression) {
+  const value = await get(pageId).page.evaluate(expression);
+  return value === undefined ? null : value;
+}
+
+// What the Pixel was asked to send: the stub's queue, each call's arguments as a JSON array.
+async function pixelQueue(pageId) {
+  return get(pageId).page.evaluate(() => {
+    const fbq = window.fbq;
+    const queue = (fbq && fbq.queue) || [];
+    return JSON.parse(JSON.stringify(queue.map((args) => Array.prototype.slice.call(args))));
+  });
+}
+
+async function report(pageId) {
+  const state = get(pageId);
+  return { errors: state.errors.slice(), violations: state.violations.slice(), blocked: state.blocked.slice() };
+}
+
+async function closePage(pageId) {
+  const state = objects.get(pageId);
+  objects.delete(pageId);
+  if (state) await state.context.close();
+  return true;
+}
+
+async function close(browserId) {
+  const state = objects.get(browserId);
+  objects.delete(browserId);
+  if (state) await state.browser.close();
+  return true;
+}
+
+function expose(fn) {
+  return (callback, ...args) => {
+    fn(...args).then((result) => callback(null, result), (error) => callback(error));
+  };
+}
+
+module.exports = {
+  launch: expose(launch),
+  newPage: expose(newPage),
+  goto: expose(goto),
+  fill: expose(fill),
+  click: expose(click),
+  clickAndWaitForLoad: expose(clickAndWaitForLoad),
+  waitFor: expose(waitFor),
+  evaluate: expose(evaluate),
+  pixelQueue: expose(pixelQueue),
+  report: expose(report),
+  closePage: expose(closePage),
+  close: expose(close),
+};
