@@ -3,6 +3,7 @@ using CapiMiddleware.Dispatch;
 using CapiMiddleware.Events;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace CapiMiddleware.Context;
 
@@ -15,13 +16,19 @@ internal sealed class ConversionRecorder
 {
     private readonly ConversionQueue _queue;
     private readonly PendingPixelEvents _pending;
+    private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly ILogger<ConversionRecorder> _logger;
     private int _privateAddressReported;
 
-    public ConversionRecorder(ConversionQueue queue, PendingPixelEvents pending, ILogger<ConversionRecorder> logger)
+    public ConversionRecorder(
+        ConversionQueue queue,
+        PendingPixelEvents pending,
+        IOptionsMonitor<MetaConversionsOptions> options,
+        ILogger<ConversionRecorder> logger)
     {
         _queue = queue;
         _pending = pending;
+        _options = options;
         _logger = logger;
     }
 
@@ -49,6 +56,11 @@ internal sealed class ConversionRecorder
     private async ValueTask CommitCoreAsync(HttpContext context, ConversionEventBuilder builder, bool redirect)
     {
         var request = MetaRequestContext.Get(context);
+        if (_options.CurrentValue.FillUserDataFromClaims)
+        {
+            SignedInUser.Fill(builder.User, context.User);
+        }
+
         var conversion = builder.ToConversionEvent(request);
         if (request.ClientIpAddress is null && request.IsClientAddressPrivate && Interlocked.Exchange(ref _privateAddressReported, 1) == 0)
         {

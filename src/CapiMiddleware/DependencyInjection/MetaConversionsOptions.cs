@@ -67,6 +67,13 @@ public sealed class MetaConversionsOptions
     /// <summary>The first retry's delay; each next one doubles it, with jitter. The default value is 1 second.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = MetaConversionsDefaults.RetryBaseDelay;
 
+    /// <summary>
+    /// Whether a signed-in user's standard claims fill the user fields an action leaves empty: email
+    /// (<c>ClaimTypes.Email</c>), phone (<c>MobilePhone</c>), first and last name (<c>GivenName</c>, <c>Surname</c>) and
+    /// external ID (<c>NameIdentifier</c>). The default value is <see langword="true"/>.
+    /// </summary>
+    public bool FillUserDataFromClaims { get; set; } = true;
+
     internal bool SendsToMeta => !string.IsNullOrEmpty(AccessToken);
 }
 

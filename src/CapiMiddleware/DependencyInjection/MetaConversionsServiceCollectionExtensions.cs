@@ -1,6 +1,7 @@
 using CapiMiddleware;
 using CapiMiddleware.Context;
 using CapiMiddleware.DependencyInjection;
+using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Serving;
 using Microsoft.Extensions.Configuration;
@@ -58,6 +59,7 @@ public static class MetaConversionsServiceCollectionExtensions
         }
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
         services.AddDataProtection();
         services.AddHttpClient(GraphApiClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
 
@@ -69,6 +71,7 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<LogOnlyTransport>();
         services.TryAddSingleton<PendingPixelEvents>();
         services.TryAddSingleton<ConversionRecorder>();
+        services.TryAddSingleton<MatchDiagnostics>();
         services.AddHostedService<OutboxSender>();
         return services;
     }

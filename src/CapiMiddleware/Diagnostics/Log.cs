@@ -57,4 +57,13 @@ internal static partial class Log
 
     [LoggerMessage(17, LogLevel.Error, "The background sender failed; it goes on in a few seconds. Queued events are kept.", EventName = "SenderFailed")]
     public static partial void SenderFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(18, LogLevel.Debug, "{EventName} event {EventId}: match quality estimate {Quality}.", EventName = "EventMatchQuality")]
+    public static partial void EventMatchQuality(ILogger logger, string eventName, string eventId, MatchQuality quality);
+
+    [LoggerMessage(19, LogLevel.Warning, "{EventName} events are arriving without email, phone or click ID, so Meta can match few of them to people. Pass the customer's email and phone with WithUser(...), or let signed-in users' claims fill them; see \"Raising Event Match Quality\" in the README. (Said at most once an hour.)", EventName = "WeakIdentifiers")]
+    public static partial void WeakIdentifiers(ILogger logger, string eventName);
+
+    [LoggerMessage(20, LogLevel.Information, "  {EventName} {EventId}: match quality estimate {Quality}", EventName = "WouldSendEvent")]
+    public static partial void WouldSendEvent(ILogger logger, string eventName, string eventId, MatchQuality quality);
 }

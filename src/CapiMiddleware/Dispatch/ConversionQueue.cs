@@ -22,14 +22,21 @@ internal sealed class ConversionQueue : IConversionQueue
     private readonly IOutboxStore _store;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly TimeProvider _time;
+    private readonly MatchDiagnostics _diagnostics;
     private readonly ILogger<ConversionQueue> _logger;
     private long _dropped;
 
-    public ConversionQueue(IOutboxStore store, IOptionsMonitor<MetaConversionsOptions> options, TimeProvider time, ILogger<ConversionQueue> logger)
+    public ConversionQueue(
+        IOutboxStore store,
+        IOptionsMonitor<MetaConversionsOptions> options,
+        TimeProvider time,
+        MatchDiagnostics diagnostics,
+        ILogger<ConversionQueue> logger)
     {
         _store = store;
         _options = options;
         _time = time;
+        _diagnostics = diagnostics;
         _logger = logger;
     }
 
@@ -58,6 +65,7 @@ internal sealed class ConversionQueue : IConversionQueue
             return new EnqueueResult(EnqueueStatus.Invalid, null);
         }
 
+        _diagnostics.Observe(graphEvent);
         var entry = new OutboxEntry
         {
             PixelId = options.PixelId ?? string.Empty,

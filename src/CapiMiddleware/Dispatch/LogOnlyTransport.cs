@@ -26,10 +26,19 @@ internal sealed class LogOnlyTransport : IConversionTransport
             GraphRequestBody.Write(buffer, batch, options.TestEventCode, MaskClientAddress);
             var target = string.IsNullOrEmpty(pixelId) ? "(no MetaConversions:PixelId set)" : GraphRequestBody.EventsPath(options, pixelId);
             Log.WouldSend(_logger, batch.Count, target, Encoding.UTF8.GetString(buffer.WrittenSpan));
+            foreach (var entry in batch)
+            {
+                Log.WouldSendEvent(_logger, entry.EventName, entry.EventId, EstimateMatchQuality(entry.Payload));
+            }
         }
 
         return Task.FromResult(GraphSendResult.Accepted(batch.Count, null));
     }
+
+    private static MatchQuality EstimateMatchQuality(byte[] payload) =>
+        JsonNode.Parse(payload)?["user_data"] is JsonObject user
+            ? MatchQuality.Estimate(user.ContainsKey)
+            : MatchQuality.Estimate(static _ => false);
 
     private static byte[] MaskClientAddress(byte[] payload)
     {

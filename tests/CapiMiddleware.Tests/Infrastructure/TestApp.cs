@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -61,6 +62,8 @@ public sealed class TestApp : IAsyncDisposable
             ApplicationName = typeof(TestApp).Assembly.GetName().Name,
             EnvironmentName = Environments.Production,
         });
+        builder.Configuration.Sources.Clear(); // not the sample's appsettings.json that sits beside the tests
+        builder.Configuration.AddInMemoryCollection();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Trace);

@@ -15,7 +15,7 @@ namespace CapiMiddleware.Tests.Sample;
 /// The sample shop (samples/Shop) as a user runs it: its own Program, on a real Kestrel server on loopback, pointed by
 /// configuration (as the MetaConversions__* variables would) at a fake Graph API server.
 /// </summary>
-public sealed class SampleShop : IAsyncLifetime
+public class SampleShop : IAsyncLifetime
 {
     private Factory _factory = null!;
 
@@ -25,10 +25,13 @@ public sealed class SampleShop : IAsyncLifetime
 
     public Uri BaseUrl { get; private set; } = null!;
 
+    /// <summary>Whether the shop has an access token and sends to the fake Graph API, or runs on its embedded defaults.</summary>
+    protected virtual bool SendsToGraph => true;
+
     public async Task InitializeAsync()
     {
         Graph = await FakeGraphApiServer.StartAsync();
-        _factory = new Factory(Graph, Logs);
+        _factory = new Factory(Graph, Logs, SendsToGraph);
         _factory.UseKestrel(0);
         _factory.StartServer();
         var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -59,16 +62,26 @@ public sealed class SampleShop : IAsyncLifetime
         return Assert.Single(Graph.AcceptedEvents, Matches);
     }
 
-    private sealed class Factory(FakeGraphApiServer graph, LogCapture logs) : WebApplicationFactory<Program>
+    private sealed class Factory(FakeGraphApiServer graph, LogCapture logs, bool sendsToGraph) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
-            builder.UseSetting("MetaConversions:PixelId", "1234567890");
-            builder.UseSetting("MetaConversions:AccessToken", graph.Options.ExpectedAccessToken);
-            builder.UseSetting("MetaConversions:GraphApiBaseUrl", graph.BaseUrl.ToString());
+            if (sendsToGraph)
+            {
+                builder.UseSetting("MetaConversions:PixelId", "1234567890");
+                builder.UseSetting("MetaConversions:AccessToken", graph.Options.ExpectedAccessToken);
+                builder.UseSetting("MetaConversions:GraphApiBaseUrl", graph.BaseUrl.ToString());
+            }
+
             builder.UseSetting("MetaConversions:FlushInterval", "00:00:00.050");
             builder.UseSetting("MetaConversions:RetryBaseDelay", "00:00:00.010");
             builder.ConfigureLogging(l => l.AddProvider(logs));
         }
     }
+}
+
+/// <summary>The sample on its embedded defaults, as `dotnet run` starts it: no access token, events shown in the log.</summary>
+public sealed class ShowOnlySampleShop : SampleShop
+{
+    protected override bool SendsToGraph => false;
 }
