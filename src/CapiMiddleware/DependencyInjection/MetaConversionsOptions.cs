@@ -74,6 +74,12 @@ public sealed class MetaConversionsOptions
     /// </summary>
     public bool FillUserDataFromClaims { get; set; } = true;
 
+    /// <summary>After a batch's retries are spent, how long it waits before it is tried again (30 seconds).</summary>
+    internal TimeSpan RequeueDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>While Meta refuses the token, how often sending is tried again unless the options change (1 minute).</summary>
+    internal TimeSpan TokenProbeInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     internal bool SendsToMeta => !string.IsNullOrEmpty(AccessToken);
 }
 

@@ -115,7 +115,13 @@ internal sealed class GraphApiClient : IConversionTransport
                 DelayGenerator = args => ValueTask.FromResult(RetryDelay(args.Outcome.Result, args.AttemptNumber, options.RetryBaseDelay)),
                 OnRetry = args =>
                 {
-                    var reason = args.Outcome.Result?.Describe() ?? args.Outcome.Exception?.GetType().Name ?? "unknown";
+                    var reason = args.Outcome switch
+                    {
+                        { Result: { } result } => result.Describe(),
+                        { Exception: TimeoutRejectedException } => $"no answer within {options.AttemptTimeout.TotalSeconds:0.###} s",
+                        { Exception: { } ex } => $"{ex.GetType().Name}: {ex.Message}",
+                        _ => "unknown",
+                    };
                     Log.Retrying(_logger, args.AttemptNumber + 1, args.RetryDelay, reason);
                     return ValueTask.CompletedTask;
                 },

@@ -11,8 +11,6 @@ namespace CapiMiddleware.Dispatch;
 /// </summary>
 internal sealed class OutboxSender : BackgroundService
 {
-    // After the pipeline's own retries are spent, a batch waits this long before it is leased again.
-    internal static readonly TimeSpan RequeueDelay = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan TokenErrorInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan SenderFailurePause = TimeSpan.FromSeconds(5);
 
@@ -187,7 +185,7 @@ internal sealed class OutboxSender : BackgroundService
                     entry.FailedAttempts++;
                 }
 
-                var delay = result.RetryAfter is { } retryAfter && retryAfter > RequeueDelay ? retryAfter : RequeueDelay;
+                var delay = result.RetryAfter is { } retryAfter && retryAfter > options.RequeueDelay ? retryAfter : options.RequeueDelay;
                 Log.BatchDeferred(_logger, batch.Count, pixelId, delay, result.Describe());
                 await _store.RetryLaterAsync(batch, delay, CancellationToken.None).ConfigureAwait(false);
                 break;
@@ -205,10 +203,11 @@ internal sealed class OutboxSender : BackgroundService
             return;
         }
 
-        var until = _time.GetUtcNow() + TokenErrorInterval;
+        var until = _time.GetUtcNow() + _pausedFor.TokenProbeInterval;
+        var step = _pausedFor.TokenProbeInterval < TimeSpan.FromSeconds(1) ? _pausedFor.TokenProbeInterval : TimeSpan.FromSeconds(1);
         while (ReferenceEquals(_options.CurrentValue, _pausedFor) && _time.GetUtcNow() < until)
         {
-            await Task.Delay(TimeSpan.FromSeconds(1), _time, stoppingToken).ConfigureAwait(false);
+            await Task.Delay(step, _time, stoppingToken).ConfigureAwait(false);
         }
 
         _pausedFor = null;
