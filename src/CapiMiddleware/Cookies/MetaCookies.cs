@@ -49,6 +49,16 @@ internal static class MetaCookies
         return segments >= 4;
     }
 
+    /// <summary>
+    /// Whether a valid value's fourth segment is a number, as in every <c>_fbp</c> Meta's libraries write
+    /// (<c>fb.1.1596403881668.1116446470</c>): Meta refuses an <c>fbp</c> that is not of that form.
+    /// </summary>
+    public static bool HasNumericPayload(ReadOnlySpan<char> value)
+    {
+        var payload = ClickIdOf(value);
+        return payload.Length is > 0 and <= 20 && IsDigits(payload);
+    }
+
     /// <summary>The click ID inside a valid <c>_fbc</c> value: its fourth segment.</summary>
     public static ReadOnlySpan<char> ClickIdOf(ReadOnlySpan<char> fbc)
     {

@@ -1,4 +1,6 @@
+using System.Net;
 using System.Text.Json;
+using CapiMiddleware.Cookies;
 using CapiMiddleware.Hashing;
 
 namespace CapiMiddleware.Events;
@@ -173,9 +175,10 @@ internal static class GraphEventWriter
         Zip = Hash(UserDataField.Zip, user.Zip, null),
         Country = Hash(UserDataField.Country, user.Country, null),
         ExternalId = Hash(UserDataField.ExternalId, user.ExternalId, user.MoreExternalIds),
-        ClickId = string.IsNullOrEmpty(user.ClickId) ? null : user.ClickId,
-        BrowserId = string.IsNullOrEmpty(user.BrowserId) ? null : user.BrowserId,
-        ClientIpAddress = string.IsNullOrEmpty(user.ClientIpAddress) ? null : user.ClientIpAddress,
+        // Malformed browser identifiers would make Meta refuse the whole batch: the field is dropped, never the event.
+        ClickId = MetaCookies.IsValid(user.ClickId) ? user.ClickId : null,
+        BrowserId = MetaCookies.IsValid(user.BrowserId) && MetaCookies.HasNumericPayload(user.BrowserId) ? user.BrowserId : null,
+        ClientIpAddress = IPAddress.TryParse(user.ClientIpAddress, out _) ? user.ClientIpAddress : null,
         ClientUserAgent = string.IsNullOrEmpty(user.ClientUserAgent) ? null : user.ClientUserAgent,
     };
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CapiMiddleware.Cookies;
 using CapiMiddleware.Events;
 
 namespace CapiMiddleware.Tests.Events;
@@ -48,6 +49,23 @@ public sealed class GraphEventWriterTests
         // the first two are the same person, sent once; the invalid one is dropped
         Assert.Equal(2, emails.Count);
         Assert.Equal(Hash.ToLowerInvariant(), emails[0]);
+    }
+
+    [Theory]
+    [InlineData("fb.1.1700000000000.AbC", "fb.1.1700000000000.not-a-number", "not an address")]
+    [InlineData("fb.1.x.AbC", "fb.1.1700000000000", "999.1.1.1")]
+    public void Malformed_browser_identifiers_are_dropped_so_Meta_cannot_refuse_the_batch(string fbc, string fbp, string ip)
+    {
+        var json = Serialize(Website(new ConversionEvent("Lead")
+        {
+            UserData = new UserData { ClickId = fbc, BrowserId = fbp, ClientIpAddress = ip, Email = "a@b.com" },
+        }), "id");
+
+        var user = json.GetProperty("user_data");
+        Assert.Equal(MetaCookies.IsValid(fbc), user.TryGetProperty("fbc", out _));
+        Assert.False(user.TryGetProperty("fbp", out _));
+        Assert.False(user.TryGetProperty("client_ip_address", out _));
+        Assert.True(user.TryGetProperty("em", out _));
     }
 
     [Fact]

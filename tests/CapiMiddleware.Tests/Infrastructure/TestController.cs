@@ -19,14 +19,19 @@ public sealed class TestController : Controller
     [HttpGet("/plain")]
     public IActionResult Plain() => Content("plain");
 
+    /// <summary>An action the library has no part in: its answer must be the same with the library and without.</summary>
+    [HttpPost("/echo")]
+    public IActionResult Echo([FromForm] LeadForm? form) =>
+        Content($"echo {form?.Email?.Length ?? -1} {form?.Note?.Length ?? -1} {Request.Cookies.Count}");
+
     /// <summary>A Lead that ends as <paramref name="outcome"/> says.</summary>
     [HttpPost("/lead")]
     [MetaConversion("Lead")]
-    public IActionResult Lead([FromQuery] string outcome, [FromForm] LeadForm form)
+    public IActionResult Lead([FromQuery] string outcome, [FromForm] LeadForm? form)
     {
         var conversion = HttpContext.MetaConversion();
-        conversion.WithUser(u => u.Email = form.Email);
-        if (form.Note is not null)
+        conversion.WithUser(u => u.Email = form?.Email);
+        if (form?.Note is not null)
         {
             conversion.WithCustomProperty("note", form.Note);
         }
@@ -56,7 +61,7 @@ public sealed class TestController : Controller
                 conversion.Cancel();
                 return View("Page");
             default:
-                return Content("unknown outcome");
+                return Content($"unknown outcome [{outcome}]");
         }
     }
 
