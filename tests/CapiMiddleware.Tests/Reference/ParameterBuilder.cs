@@ -25,9 +25,9 @@ public sealed class ParameterBuilder : IAsyncDisposable, IDisposable
     internal Task<NormalizedValue[]> NormalizeAndHashAsync(UserDataField field, IReadOnlyList<string> values) =>
         _node.InvokeAsync<NormalizedValue[]>(HostModule, "normalizeAndHash", TypeName(field), values);
 
-    /// <summary>The cookies <c>ParamBuilder.processRequest</c> would write for each request, in one call.</summary>
-    internal Task<ProcessedRequest[]> ProcessRequestsAsync(IReadOnlyList<RequestCase> cases) =>
-        _node.InvokeAsync<ProcessedRequest[]>(HostModule, "processRequests", [cases]);
+    /// <summary>What <c>ParamBuilder.processRequest</c> decides for every case of a cookie matrix, in one call.</summary>
+    internal Task<CookieMatrixResult> ProcessRequestsAsync(CookieMatrix matrix) =>
+        _node.InvokeAsync<CookieMatrixResult>(HostModule, "processRequests", matrix);
 
     public void Dispose() => _node.Dispose();
 
@@ -52,23 +52,46 @@ public sealed class ParameterBuilder : IAsyncDisposable, IDisposable
         [property: JsonPropertyName("hash")] string? Hash,
         [property: JsonPropertyName("normalized")] string? Normalized);
 
-    /// <param name="Host">The Host header (may carry a port).</param>
-    /// <param name="Domains">The domain list given to the constructor, or null for none (its eTLD+1 guess).</param>
-    /// <param name="Query">The raw query string, with its <c>?</c>.</param>
-    /// <param name="Cookies">The request's cookies by name (absent ones left out).</param>
-    /// <param name="Referer">The Referer header, or null.</param>
-    internal sealed record RequestCase(
-        [property: JsonPropertyName("host")] string Host,
-        [property: JsonPropertyName("domains")] string[]? Domains,
+    /// <summary>The dimensions of a cookie matrix and its cases, each an index into them.</summary>
+    /// <param name="Hosts">Host headers (may carry a port).</param>
+    /// <param name="DomainLists">Domain lists for the constructor; null for none (its eTLD+1 guess).</param>
+    /// <param name="Fbcs">Existing <c>_fbc</c> values; null for absent.</param>
+    /// <param name="Fbps">Existing <c>_fbp</c> values; null for absent.</param>
+    /// <param name="Sources">Where a click ID may be: the raw query string and the Referer header.</param>
+    /// <param name="Cases">[host, domain list, fbc, fbp, source] indexes.</param>
+    internal sealed record CookieMatrix(
+        [property: JsonPropertyName("hosts")] string[] Hosts,
+        [property: JsonPropertyName("domainLists")] string[]?[] DomainLists,
+        [property: JsonPropertyName("fbcs")] string?[] Fbcs,
+        [property: JsonPropertyName("fbps")] string?[] Fbps,
+        [property: JsonPropertyName("sources")] ClickIdSource[] Sources,
+        [property: JsonPropertyName("cases")] int[][] Cases);
+
+    internal sealed record ClickIdSource(
         [property: JsonPropertyName("query")] string Query,
-        [property: JsonPropertyName("cookies")] IReadOnlyDictionary<string, string> Cookies,
         [property: JsonPropertyName("referer")] string? Referer);
 
-    /// <param name="Set">The cookies it would write, by name, values as written (with its appendix).</param>
+    /// <param name="FbcValid">Per existing <c>_fbc</c> value: whether the builder accepts it at all.</param>
+    /// <param name="FbpValid">Per existing <c>_fbp</c> value: whether the builder accepts it at all.</param>
+    /// <param name="Results">Per case, in order.</param>
+    internal sealed record CookieMatrixResult(
+        [property: JsonPropertyName("fbcValid")] bool[] FbcValid,
+        [property: JsonPropertyName("fbpValid")] bool[] FbpValid,
+        [property: JsonPropertyName("results")] ProcessedRequest[] Results);
+
+    /// <param name="Fbc">The <c>_fbc</c> value it would write (appendix included), or null.</param>
+    /// <param name="Fbp">The <c>_fbp</c> value it would write (appendix included), or null.</param>
+    /// <param name="SendsFbc">Whether it ends with an fbc to send (kept or written).</param>
+    /// <param name="SendsFbp">Whether it ends with an fbp to send (kept or written).</param>
+    /// <param name="SubdomainIndex">Its subdomain index for the request.</param>
     /// <param name="Error">What it threw, or null.</param>
     internal sealed record ProcessedRequest(
-        [property: JsonPropertyName("set")] Dictionary<string, string> Set,
-        [property: JsonPropertyName("error")] string? Error);
+        [property: JsonPropertyName("c")] string? Fbc,
+        [property: JsonPropertyName("p")] string? Fbp,
+        [property: JsonPropertyName("fbc")] bool SendsFbc,
+        [property: JsonPropertyName("fbp")] bool SendsFbp,
+        [property: JsonPropertyName("i")] int SubdomainIndex,
+        [property: JsonPropertyName("e")] string? Error);
 
     private sealed record Item([property: JsonPropertyName("value")] string? Value, [property: JsonPropertyName("type")] string Type);
 }

@@ -33,23 +33,42 @@ function normalizeAndHash(callback, type, values) {
   }
 }
 
-// cases: [{ host, domains (array or null), query (raw query string), cookies ({ _fbc, _fbp }), referer }].
-// Runs ParamBuilder.processRequest on each, with the query parsed as the package's own request adaptor parses it.
-// Returns [{ set: { name: value } (the cookies it would write, values as written), error }].
-function processRequests(callback, cases) {
+// The cookie matrix, sent once as its dimensions and a list of cases (indexes into them), so that tens of thousands
+// of requests cross the process boundary in one call: hosts (Host headers), domainLists (the constructor's domain
+// list, or null for none), fbcs and fbps (existing cookie values, null for absent), sources ({ query, referer }).
+// Each case runs ParamBuilder.processRequest on a new builder, the query parsed as the package's own request adaptor
+// parses it. Returns fbcValid/fbpValid (whether the builder accepts each existing value at all) and, per case,
+// { c, p } (the _fbc/_fbp values it would write, appendix included, or null), { fbc, fbp } (getFbc()/getFbp() != null:
+// a value it would send), i (its subdomain index) and e (what it threw, or null).
+function processRequests(callback, matrix) {
   try {
-    callback(null, cases.map((c) => {
+    const accepts = (name) => (value) =>
+      value != null && new ParamBuilder()._preprocessCookie({ [name]: value }, name) != null;
+    const results = matrix.cases.map(([host, domains, fbc, fbp, source]) => {
+      const domainList = matrix.domainLists[domains];
+      const builder = domainList ? new ParamBuilder(domainList) : new ParamBuilder();
+      const cookies = {};
+      if (matrix.fbcs[fbc] != null) cookies._fbc = matrix.fbcs[fbc];
+      if (matrix.fbps[fbp] != null) cookies._fbp = matrix.fbps[fbp];
+      const { query, referer } = matrix.sources[source];
       try {
-        const builder = Array.isArray(c.domains) ? new ParamBuilder(c.domains) : new ParamBuilder();
-        const queries = Object.fromEntries(new URL('/' + (c.query || ''), 'http://n').searchParams);
-        const written = builder.processRequest(c.host, queries, c.cookies || {}, c.referer || null, null, null);
+        const queries = Object.fromEntries(new URL('/' + query, 'http://n').searchParams);
+        const written = builder.processRequest(matrix.hosts[host], queries, cookies, referer, null, null);
         const set = {};
         for (const cookie of written) set[cookie.name] = cookie.value;
-        return { set, error: null };
+        return {
+          c: set._fbc || null, p: set._fbp || null, fbc: builder.getFbc() != null, fbp: builder.getFbp() != null,
+          i: builder.sub_domain_index, e: null,
+        };
       } catch (e) {
-        return { set: {}, error: String(e && e.message ? e.message : e) };
+        return { c: null, p: null, fbc: false, fbp: false, i: -1, e: String(e && e.message ? e.message : e) };
       }
-    }));
+    });
+    callback(null, {
+      fbcValid: matrix.fbcs.map(accepts('_fbc')),
+      fbpValid: matrix.fbps.map(accepts('_fbp')),
+      results,
+    });
   } catch (e) {
     callback(e);
   }
