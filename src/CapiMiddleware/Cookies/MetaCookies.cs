@@ -28,7 +28,7 @@ internal static class MetaCookies
     /// segment that is one of the appendixes Meta's libraries write (<see cref="IsAppendix"/>). A value that breaks
     /// them is treated as absent, as the builder treats it. On top, values no Meta library or this one writes are
     /// refused: over <see cref="MaxCookieLength"/> characters, an index over 4 digits, a time over 20, or a character
-    /// outside <see cref="IsPayload"/>'s set; Meta rejects an event whose click ID is malformed, losing all of it.
+    /// outside <see cref="IsPayload"/>'s set: Meta can reject an event whose click ID is malformed, losing all of it.
     /// </summary>
     public static bool IsValid(ReadOnlySpan<char> value)
     {

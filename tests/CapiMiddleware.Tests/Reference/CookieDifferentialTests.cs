@@ -31,6 +31,7 @@ namespace CapiMiddleware.Tests.Reference;
 /// duplicate <c>fbclid</c> parameters (the library takes the first, the builder's request adaptor the last).
 /// </para>
 /// </remarks>
+[Collection(DifferentialSuite.Name)]
 public sealed class CookieDifferentialTests(ParameterBuilder reference, ITestOutputHelper output) : IClassFixture<ParameterBuilder>
 {
     private const int ReportedDisagreements = 25;
@@ -57,15 +58,16 @@ public sealed class CookieDifferentialTests(ParameterBuilder reference, ITestOut
         /// <summary>
         /// (3) New values have four segments and a valid existing value is never rewritten; the builder appends its
         /// appendix to what it writes and "upgrades" a four-segment cookie by rewriting it with one. The appendix names
-        /// the Meta library that wrote a value: this library is not one, and does not forge its token.
+        /// the Meta library that wrote a value: this library is not one, and does not forge its token. The appendix
+        /// of a new value is simply set aside; this counts the requests where the builder would upgrade a value.
         /// </summary>
         NoAppendix = 3,
 
         /// <summary>
         /// (4) An existing value that no Meta library or this one writes (over 564 characters, an index over 4 digits,
         /// a time over 20, or whitespace, quotes, backslash, comma, semicolon, percent or non-ASCII in it) is treated as
-        /// absent; the builder takes any non-empty payload. Meta rejects an event whose click ID is malformed, losing
-        /// the whole event, and a percent sign reads differently to a reader that URL-decodes cookies (the builder's
+        /// absent; the builder takes any non-empty payload. Meta can reject an event whose click ID is malformed (error
+        /// subcode 2804001), losing the whole event, and a percent sign reads differently to a reader that URL-decodes cookies (the builder's
         /// request adaptor does).
         /// </summary>
         UnusualExistingValue = 4,
@@ -160,7 +162,9 @@ public sealed class CookieDifferentialTests(ParameterBuilder reference, ITestOut
             States.Select(s => s.Fbp).ToArray(),
             Sources.Select(s => new ClickIdSource(s.Query, s.Referer)).ToArray(),
             cases.Select(c => new[] { c.Host, c.Configured ? Hosts.Length + c.Host : c.Host, c.Fbc, c.Fbp, c.Source }).ToArray());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = await reference.ProcessRequestsAsync(matrix);
+        var referenceTime = clock.Elapsed;
         Assert.Equal(cases.Length, result.Results.Length);
 
         // The exclusion of unusual values must be exactly that: the reference and the library accept the same
@@ -230,6 +234,7 @@ public sealed class CookieDifferentialTests(ParameterBuilder reference, ITestOut
         }
 
         Assert.Empty(logger.Exceptions);
+        output.WriteLine($"The reference took {referenceTime.TotalSeconds:0.0} s, the comparison {(clock.Elapsed - referenceTime).TotalSeconds:0.0} s.");
         output.WriteLine(
             $"Cookie matrix: {Hosts.Length} hosts x 2 cookie domains x {States.Length} _fbc x {States.Length} _fbp x " +
             $"{Sources.Length} click-ID sources = {cases.Length} requests, each as a page view and as another request.");

@@ -11,6 +11,7 @@ namespace CapiMiddleware.Tests.Reference;
 /// returns one (its appendix stripped), no field where it returns nothing, and the event is never dropped. The library
 /// side runs through <see cref="GraphEventWriter"/>, the one place that builds what Meta receives.
 /// </summary>
+[Collection(DifferentialSuite.Name)]
 public sealed class HashingDifferentialTests(ParameterBuilder reference, ITestOutputHelper output) : IClassFixture<ParameterBuilder>
 {
     private const int ReportedDisagreements = 25;

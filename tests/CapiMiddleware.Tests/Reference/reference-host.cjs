@@ -44,16 +44,22 @@ function processRequests(callback, matrix) {
   try {
     const accepts = (name) => (value) =>
       value != null && new ParamBuilder()._preprocessCookie({ [name]: value }, name) != null;
+    const queries = matrix.sources.map(({ query }) => {
+      try {
+        return Object.fromEntries(new URL('/' + query, 'http://n').searchParams);
+      } catch (e) {
+        return e;
+      }
+    });
     const results = matrix.cases.map(([host, domains, fbc, fbp, source]) => {
       const domainList = matrix.domainLists[domains];
       const builder = domainList ? new ParamBuilder(domainList) : new ParamBuilder();
       const cookies = {};
       if (matrix.fbcs[fbc] != null) cookies._fbc = matrix.fbcs[fbc];
       if (matrix.fbps[fbp] != null) cookies._fbp = matrix.fbps[fbp];
-      const { query, referer } = matrix.sources[source];
       try {
-        const queries = Object.fromEntries(new URL('/' + query, 'http://n').searchParams);
-        const written = builder.processRequest(matrix.hosts[host], queries, cookies, referer, null, null);
+        if (queries[source] instanceof Error) throw queries[source];
+        const written = builder.processRequest(matrix.hosts[host], queries[source], cookies, matrix.sources[source].referer, null, null);
         const set = {};
         for (const cookie of written) set[cookie.name] = cookie.value;
         return {
