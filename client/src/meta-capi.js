@@ -24,8 +24,10 @@
   var WAIT_MS = 10000;
   var POLL_MS = 50;
   // fb.{subdomainIndex}.{creationTimeMs}.{payload}[.{appendix}]: accepted byte for byte. The same rule as the
-  // server's MetaCookies.IsValid: printable ASCII segments without . ; , " \ %, at most 564 characters.
-  var COOKIE_RE = /^fb\.\d{1,4}\.\d{1,20}\.[\x21\x23\x24\x26-\x2b\x2d\x2f-\x3a\x3c-\x5b\x5d-\x7e]+(\.[\x21\x23\x24\x26-\x2b\x2d\x2f-\x3a\x3c-\x5b\x5d-\x7e]+)?$/;
+  // server's MetaCookies.IsValid: a payload of printable ASCII without . ; , " \ %, at most 564 characters, and a
+  // fifth segment only if it is an appendix Meta's libraries write: a language token (AQ Ag Aw BA BQ Bg) or eight
+  // base64url characters whose first byte is 1 and second 1 to 6, which is exactly AQ, then E-Z a b, then any five.
+  var COOKIE_RE = /^fb\.\d{1,4}\.\d{1,20}\.[\x21\x23\x24\x26-\x2b\x2d\x2f-\x3a\x3c-\x5b\x5d-\x7e]+(\.(AQ|Ag|Aw|BA|BQ|Bg|AQ[E-Zab][A-Za-z0-9_-]{5}))?$/;
   var MAX_COOKIE_LENGTH = 564;
   var FBCLID_RE = /^[A-Za-z0-9_-]{1,500}$/;
 

@@ -117,6 +117,19 @@ test('existing valid _fbp values, 4 or 5 segments, are kept byte for byte', () =
   }
 });
 
+test('a fifth segment is kept only when it is an appendix Meta writes', () => {
+  for (const appendix of ['AQ', 'Bg', 'AQQCAQMC', 'AQEAAQMC', 'AQb_-xyz']) {
+    const fbp = `fb.1.1700000000000.123.${appendix}`;
+    const b = page({ cookie: `_fbp=${fbp}` });
+    assert.deepEqual(b.cookieWrites, [], fbp);
+  }
+  for (const appendix of ['XY', 'aq', 'AQQCAQM', 'AQQCAQMCX', 'ZZZZZZZZ', 'AQcCAQMC', 'AQDCAQMC', 'BQQCAQMC', 'AQQCAQ+C']) {
+    const fbp = `fb.1.1700000000000.123.${appendix}`;
+    const b = page({ cookie: `_fbp=${fbp}` });
+    assert.equal(fbpWrites(b).length, 1, fbp);
+  }
+});
+
 test('an invalid _fbp is replaced', () => {
   for (const fbp of ['', 'abc', 'fb.1.x.123', 'fb.1.1700000000000', 'fb.1.1700000000000.1.2.3']) {
     const b = page({ cookie: `_fbp=${fbp}` });

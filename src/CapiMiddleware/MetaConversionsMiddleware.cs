@@ -84,13 +84,13 @@ internal sealed class MetaConversionsMiddleware
         }
 
         var host = request.Host.Host;
-        var domain = CookieDomainFor(options.CookieDomain, host);
+        var domain = MetaCookies.CookieDomainFor(options.CookieDomain, host);
         var decision = ClickIdCapture.Decide(
             fbc,
             hasBrowserId,
             fbclid,
             mintBrowserId: pageView,
-            MetaCookies.SubdomainIndex(options.CookieDomain, host),
+            MetaCookies.SubdomainIndex(domain, host),
             _time.GetUtcNow().ToUnixTimeMilliseconds(),
             static () => Random.Shared.Next(int.MaxValue));
         if (!decision.HasWork)
@@ -123,26 +123,36 @@ internal sealed class MetaConversionsMiddleware
         MetaRequestContext.Get(context).SetCookieValues(decision.ClickId, decision.BrowserId);
     }
 
-    /// <summary>A valid <c>fbclid</c> from the query, else from the <c>Referer</c>'s query; <see langword="null"/> when none.</summary>
+    /// <summary>
+    /// A valid <c>fbclid</c> from the query; when the query has none (or an empty one), from the <c>Referer</c>'s query,
+    /// as Meta's Parameter Builder looks for it. <see langword="null"/> when there is none, or when the one found is
+    /// not <see cref="MetaCookies.IsValidFbclid">valid</see>: an invalid click ID in the query is ignored, not replaced
+    /// by the Referer's.
+    /// </summary>
     private static string? FindClickId(HttpRequest request)
     {
         const string Name = "fbclid";
         var query = request.QueryString.Value;
-        if (QueryParameter.MayContain(query, Name))
+        if (QueryParameter.MayContain(query, Name) && QueryParameter.TryGetValue(query, Name, out var value) && value.Length > 0)
         {
-            return QueryParameter.TryGetValue(query, Name, out var value) && MetaCookies.IsValidFbclid(value) ? value : null;
+            return MetaCookies.IsValidFbclid(value) ? value : null;
         }
 
         var referer = request.Headers.Referer;
         if (referer.Count == 1 && QueryParameter.MayContain(referer[0], Name))
         {
+            // The query is what lies between '?' and '#'; a '?' inside the fragment starts no query.
             var url = referer[0].AsSpan();
-            var start = url.IndexOf('?');
             var end = url.IndexOf('#');
-            if (start >= 0)
+            if (end >= 0)
             {
-                var refererQuery = end > start ? url[start..end] : url[start..];
-                return QueryParameter.TryGetValue(refererQuery, Name, out var value) && MetaCookies.IsValidFbclid(value) ? value : null;
+                url = url[..end];
+            }
+
+            var start = url.IndexOf('?');
+            if (start >= 0 && QueryParameter.TryGetValue(url[start..], Name, out value) && value.Length > 0)
+            {
+                return MetaCookies.IsValidFbclid(value) ? value : null;
             }
         }
 
@@ -163,19 +173,5 @@ internal sealed class MetaConversionsMiddleware
 
         return (HttpMethods.IsGet(request.Method) || HttpMethods.IsPost(request.Method))
             && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
-    }
-
-    /// <summary>The configured cookie domain, when this host is inside it; otherwise a host-only cookie.</summary>
-    internal static string? CookieDomainFor(string? cookieDomain, string host)
-    {
-        if (string.IsNullOrEmpty(cookieDomain))
-        {
-            return null;
-        }
-
-        return host.Equals(cookieDomain, StringComparison.OrdinalIgnoreCase)
-            || host.EndsWith("." + cookieDomain, StringComparison.OrdinalIgnoreCase)
-            ? cookieDomain
-            : null;
     }
 }

@@ -4,8 +4,9 @@ namespace CapiMiddleware.Cookies;
 
 /// <summary>
 /// The formats of Meta's first-party cookies: <c>_fbc = fb.{subdomainIndex}.{creationTimeMs}.{fbclid}</c> and
-/// <c>_fbp = fb.{subdomainIndex}.{creationTimeMs}.{random}</c>, optionally followed by a fifth segment that Meta's own
-/// libraries append. Existing values are accepted byte for byte; new ones are written with four segments.
+/// <c>_fbp = fb.{subdomainIndex}.{creationTimeMs}.{random}</c>, optionally followed by a fifth segment (an appendix)
+/// that Meta's own libraries append. Existing values are accepted byte for byte; new ones are written with four
+/// segments, since the appendix names the Meta library that wrote the value and this is not one.
 /// </summary>
 internal static class MetaCookies
 {
@@ -18,10 +19,17 @@ internal static class MetaCookies
     /// <summary>Meta's browser library ignores longer click IDs.</summary>
     public const int MaxClickIdLength = 500;
 
-    // Room for the longest click ID, the prefix, the timestamp and an appendix.
-    private const int MaxCookieLength = MaxClickIdLength + 64;
+    /// <summary>Room for the longest click ID, the prefix, the timestamp and an appendix.</summary>
+    public const int MaxCookieLength = MaxClickIdLength + 64;
 
-    /// <summary>Whether an existing <c>_fbc</c> or <c>_fbp</c> value is well formed: 4 or 5 segments, <c>fb</c>, two numbers, a payload.</summary>
+    /// <summary>
+    /// Whether an existing <c>_fbc</c> or <c>_fbp</c> value is well formed, by the rules of Meta's Parameter Builder:
+    /// <c>fb</c>, the subdomain index and the creation time as digits, a non-empty payload, and optionally a fifth
+    /// segment that is one of the appendixes Meta's libraries write (<see cref="IsAppendix"/>). A value that breaks
+    /// them is treated as absent, as the builder treats it. On top, values no Meta library or this one writes are
+    /// refused: over <see cref="MaxCookieLength"/> characters, an index over 4 digits, a time over 20, or a character
+    /// outside <see cref="IsPayload"/>'s set: Meta can reject an event whose click ID is malformed, losing all of it.
+    /// </summary>
     public static bool IsValid(ReadOnlySpan<char> value)
     {
         if (value.Length is 0 or > MaxCookieLength)
@@ -38,7 +46,8 @@ internal static class MetaCookies
                 0 => segment.SequenceEqual("fb"),
                 1 => segment.Length is > 0 and <= 4 && IsDigits(segment),
                 2 => segment.Length is > 0 and <= 20 && IsDigits(segment),
-                _ => segment.Length > 0 && IsPayload(segment),
+                3 => segment.Length > 0 && IsPayload(segment),
+                _ => IsAppendix(segment),
             };
             if (!ok || ++segments > 5)
             {
@@ -57,6 +66,37 @@ internal static class MetaCookies
     {
         var payload = ClickIdOf(value);
         return payload.Length is > 0 and <= 20 && IsDigits(payload);
+    }
+
+    /// <summary>
+    /// Whether a fifth segment is an appendix Meta's libraries write: one of their two-character language tokens, or
+    /// eight base64url characters holding six bytes, the first the format (1) and the second the language (1 to 6).
+    /// </summary>
+    public static bool IsAppendix(ReadOnlySpan<char> segment)
+    {
+        if (segment.Length == 2)
+        {
+            return segment is "AQ" or "Ag" or "Aw" or "BA" or "BQ" or "Bg";
+        }
+
+        if (segment.Length != 8)
+        {
+            return false;
+        }
+
+        Span<int> sextets = stackalloc int[8];
+        for (var i = 0; i < 8; i++)
+        {
+            sextets[i] = Base64UrlValue(segment[i]);
+            if (sextets[i] < 0)
+            {
+                return false;
+            }
+        }
+
+        var format = (sextets[0] << 2) | (sextets[1] >> 4);
+        var language = ((sextets[1] & 0xF) << 4) | (sextets[2] >> 2);
+        return format == 1 && language is >= 1 and <= 6;
     }
 
     /// <summary>The click ID inside a valid <c>_fbc</c> value: its fourth segment.</summary>
@@ -102,9 +142,24 @@ internal static class MetaCookies
     public static string FormatBrowserId(int subdomainIndex, long creationTimeMs, int random) =>
         string.Create(CultureInfo.InvariantCulture, $"fb.{subdomainIndex}.{creationTimeMs}.{random}");
 
+    /// <summary>The configured cookie domain, when the host lies inside it; otherwise null, for a host-only cookie.</summary>
+    public static string? CookieDomainFor(string? cookieDomain, string host)
+    {
+        if (string.IsNullOrEmpty(cookieDomain))
+        {
+            return null;
+        }
+
+        return host.Equals(cookieDomain, StringComparison.OrdinalIgnoreCase)
+            || host.EndsWith("." + cookieDomain, StringComparison.OrdinalIgnoreCase)
+            ? cookieDomain
+            : null;
+    }
+
     /// <summary>
-    /// The subdomain index: the number of dots in the cookie's domain (<c>example.com</c> is 1). Without a configured
-    /// domain, the registrable domain is guessed from the host as Meta's Parameter Builder does: an IP address is 0,
+    /// The subdomain index: the number of dots in the domain the cookie is written for (<c>example.com</c> is 1).
+    /// <paramref name="cookieDomain"/> is the cookie's Domain (<see cref="CookieDomainFor"/>); for a host-only cookie
+    /// the registrable domain is guessed from the host as Meta's Parameter Builder guesses it: an IP address is 0,
     /// a host of three or more labels loses its first.
     /// </summary>
     public static int SubdomainIndex(string? cookieDomain, ReadOnlySpan<char> host)
@@ -114,7 +169,7 @@ internal static class MetaCookies
             return cookieDomain.AsSpan().Count('.');
         }
 
-        if (host.IsEmpty || host.Contains(':') || System.Net.IPAddress.TryParse(host, out _))
+        if (host.IsEmpty || host.Contains(':') || IsDottedQuad(host))
         {
             return 0;
         }
@@ -122,6 +177,32 @@ internal static class MetaCookies
         var dots = host.Count('.');
         return dots >= 2 ? dots - 1 : dots;
     }
+
+    // An IPv4 address as the builder recognizes one: four groups of one to three digits. (IPv6 hosts have colons.)
+    private static bool IsDottedQuad(ReadOnlySpan<char> host)
+    {
+        var groups = 0;
+        foreach (var range in host.Split('.'))
+        {
+            var group = host[range];
+            if (++groups > 4 || group.Length is 0 or > 3 || !IsDigits(group))
+            {
+                return false;
+            }
+        }
+
+        return groups == 4;
+    }
+
+    private static int Base64UrlValue(char c) => c switch
+    {
+        >= 'A' and <= 'Z' => c - 'A',
+        >= 'a' and <= 'z' => c - 'a' + 26,
+        >= '0' and <= '9' => c - '0' + 52,
+        '-' => 62,
+        '_' => 63,
+        _ => -1,
+    };
 
     private static bool IsDigits(ReadOnlySpan<char> s)
     {
@@ -136,7 +217,8 @@ internal static class MetaCookies
         return true;
     }
 
-    // Printable ASCII that is safe in a cookie and in JSON; the separator, quotes and delimiters are not.
+    // Printable ASCII without the cookie delimiters, quotes, backslash and % (a value that a reader that URL-decodes
+    // cookies, as Meta's Parameter Builder does, would see differently).
     private static bool IsPayload(ReadOnlySpan<char> s)
     {
         foreach (var c in s)

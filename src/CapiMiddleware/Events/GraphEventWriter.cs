@@ -164,17 +164,17 @@ internal static class GraphEventWriter
 
     private static GraphUserData CreateUserData(UserData user) => new()
     {
-        Email = Hash(UserDataField.Email, user.Email, user.MoreEmails),
-        Phone = Hash(UserDataField.Phone, user.Phone, user.MorePhones),
-        FirstName = Hash(UserDataField.FirstName, user.FirstName, null),
-        LastName = Hash(UserDataField.LastName, user.LastName, null),
-        Gender = Hash(UserDataField.Gender, user.Gender, null),
-        DateOfBirth = Hash(UserDataField.DateOfBirth, user.DateOfBirth, null),
-        City = Hash(UserDataField.City, user.City, null),
-        State = Hash(UserDataField.State, user.State, null),
-        Zip = Hash(UserDataField.Zip, user.Zip, null),
-        Country = Hash(UserDataField.Country, user.Country, null),
-        ExternalId = Hash(UserDataField.ExternalId, user.ExternalId, user.MoreExternalIds),
+        Email = Hash(UserDataField.Email, user),
+        Phone = Hash(UserDataField.Phone, user),
+        FirstName = Hash(UserDataField.FirstName, user),
+        LastName = Hash(UserDataField.LastName, user),
+        Gender = Hash(UserDataField.Gender, user),
+        DateOfBirth = Hash(UserDataField.DateOfBirth, user),
+        City = Hash(UserDataField.City, user),
+        State = Hash(UserDataField.State, user),
+        Zip = Hash(UserDataField.Zip, user),
+        Country = Hash(UserDataField.Country, user),
+        ExternalId = Hash(UserDataField.ExternalId, user),
         // Malformed browser identifiers would make Meta refuse the whole batch: the field is dropped, never the event.
         ClickId = MetaCookies.IsValid(user.ClickId) ? user.ClickId : null,
         BrowserId = MetaCookies.IsValid(user.BrowserId) && MetaCookies.HasNumericPayload(user.BrowserId) ? user.BrowserId : null,
@@ -182,9 +182,14 @@ internal static class GraphEventWriter
         ClientUserAgent = string.IsNullOrEmpty(user.ClientUserAgent) ? null : user.ClientUserAgent,
     };
 
-    private static string[]? Hash(UserDataField field, string? value, IReadOnlyList<string>? more)
+    /// <summary>
+    /// Each value of the field hashed on its own, in order: invalid ones dropped, the same hash sent once; null when
+    /// nothing is left.
+    /// </summary>
+    private static string[]? Hash(UserDataField field, UserData user)
     {
-        var first = UserDataHasher.NormalizeAndHash(field, value);
+        var first = UserDataHasher.NormalizeAndHash(field, user.Get(field));
+        var more = user.More(field);
         if (more is null or { Count: 0 })
         {
             return first is null ? null : [first];

@@ -1,3 +1,5 @@
+using CapiMiddleware.Hashing;
+
 namespace CapiMiddleware;
 
 /// <summary>
@@ -7,14 +9,23 @@ namespace CapiMiddleware;
 /// SHA-256 hashes (64 hexadecimal characters) are passed through, never hashed twice.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Every personal field takes several values: the property holds the first, and <c>AddEmail</c>, <c>AddPhone</c>,
+/// <c>AddCity</c> and the other <c>Add…</c> methods add more (Meta gets an array). Each value is normalized and hashed
+/// on its own; an invalid one is dropped, and values that are the same after normalization are sent once.
+/// </para>
+/// <para>
 /// <see cref="ClickId"/>, <see cref="BrowserId"/>, <see cref="ClientIpAddress"/> and <see cref="ClientUserAgent"/>
 /// are filled from the request when an event comes from a web request; they are sent unhashed, as Meta requires.
+/// They take one value each.
+/// </para>
 /// </remarks>
 public sealed class UserData
 {
-    private List<string>? _moreEmails;
-    private List<string>? _morePhones;
-    private List<string>? _moreExternalIds;
+    private static readonly int FieldCount = Enum.GetValues<UserDataField>().Length;
+
+    // Further values per field (indexed by UserDataField), beyond the single-value properties; most events have none.
+    private List<string>?[]? _more;
 
     /// <summary>Email address (<c>em</c>). Trimmed and lowercased before hashing.</summary>
     public string? Email { get; set; }
@@ -64,28 +75,83 @@ public sealed class UserData
     /// <summary>Adds another email address besides <see cref="Email"/>; Meta matches on any of them.</summary>
     /// <param name="email">The email address.</param>
     /// <returns>This instance.</returns>
-    public UserData AddEmail(string email) => Add(ref _moreEmails, email);
+    public UserData AddEmail(string email) => Add(UserDataField.Email, email);
 
     /// <summary>Adds another phone number besides <see cref="Phone"/>; Meta matches on any of them.</summary>
     /// <param name="phone">The phone number, with country code.</param>
     /// <returns>This instance.</returns>
-    public UserData AddPhone(string phone) => Add(ref _morePhones, phone);
+    public UserData AddPhone(string phone) => Add(UserDataField.Phone, phone);
 
-    /// <summary>Adds another external ID besides <see cref="ExternalId"/>.</summary>
+    /// <summary>Adds another first name besides <see cref="FirstName"/>, such as a maiden or a short name.</summary>
+    /// <param name="firstName">The first name.</param>
+    /// <returns>This instance.</returns>
+    public UserData AddFirstName(string firstName) => Add(UserDataField.FirstName, firstName);
+
+    /// <summary>Adds another last name besides <see cref="LastName"/>, such as a maiden name.</summary>
+    /// <param name="lastName">The last name.</param>
+    /// <returns>This instance.</returns>
+    public UserData AddLastName(string lastName) => Add(UserDataField.LastName, lastName);
+
+    /// <summary>Adds another gender besides <see cref="Gender"/>.</summary>
+    /// <param name="gender"><c>m</c>, <c>f</c>, or a common word such as <c>female</c>.</param>
+    /// <returns>This instance.</returns>
+    public UserData AddGender(string gender) => Add(UserDataField.Gender, gender);
+
+    /// <summary>Adds another date of birth besides <see cref="DateOfBirth"/>.</summary>
+    /// <param name="dateOfBirth">The date in a common format, such as <c>1990-02-28</c>.</param>
+    /// <returns>This instance.</returns>
+    public UserData AddDateOfBirth(string dateOfBirth) => Add(UserDataField.DateOfBirth, dateOfBirth);
+
+    /// <summary>Adds another city besides <see cref="City"/>, such as a billing city that differs from the shipping one.</summary>
+    /// <param name="city">The city.</param>
+    /// <returns>This instance.</returns>
+    public UserData AddCity(string city) => Add(UserDataField.City, city);
+
+    /// <summary>Adds another state or province besides <see cref="State"/>.</summary>
+    /// <param name="state">A two-letter code, or a US state or Canadian province name.</param>
+    /// <returns>This instance.</returns>
+    public UserData AddState(string state) => Add(UserDataField.State, state);
+
+    /// <summary>Adds another postal code besides <see cref="Zip"/>.</summary>
+    /// <param name="zip">The postal code.</param>
+    /// <returns>This instance.</returns>
+    public UserData AddZip(string zip) => Add(UserDataField.Zip, zip);
+
+    /// <summary>Adds another country besides <see cref="Country"/>.</summary>
+    /// <param name="country">An ISO 3166-1 alpha-2 code, or a country name.</param>
+    /// <returns>This instance.</returns>
+    public UserData AddCountry(string country) => Add(UserDataField.Country, country);
+
+    /// <summary>Adds another external ID besides <see cref="ExternalId"/>, such as an ID from a second system.</summary>
     /// <param name="externalId">The identifier.</param>
     /// <returns>This instance.</returns>
-    public UserData AddExternalId(string externalId) => Add(ref _moreExternalIds, externalId);
+    public UserData AddExternalId(string externalId) => Add(UserDataField.ExternalId, externalId);
 
-    internal IReadOnlyList<string>? MoreEmails => _moreEmails;
+    /// <summary>The single-value property of a field.</summary>
+    internal string? Get(UserDataField field) => field switch
+    {
+        UserDataField.Email => Email,
+        UserDataField.Phone => Phone,
+        UserDataField.FirstName => FirstName,
+        UserDataField.LastName => LastName,
+        UserDataField.Gender => Gender,
+        UserDataField.DateOfBirth => DateOfBirth,
+        UserDataField.City => City,
+        UserDataField.State => State,
+        UserDataField.Zip => Zip,
+        UserDataField.Country => Country,
+        UserDataField.ExternalId => ExternalId,
+        _ => throw new ArgumentOutOfRangeException(nameof(field), field, "Unknown user_data field."),
+    };
 
-    internal IReadOnlyList<string>? MorePhones => _morePhones;
+    /// <summary>The values added to a field besides its property, in order; null when none.</summary>
+    internal IReadOnlyList<string>? More(UserDataField field) => _more?[(int)field];
 
-    internal IReadOnlyList<string>? MoreExternalIds => _moreExternalIds;
-
-    private UserData Add(ref List<string>? list, string value)
+    private UserData Add(UserDataField field, string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        (list ??= []).Add(value);
+        _more ??= new List<string>?[FieldCount];
+        (_more[(int)field] ??= []).Add(value);
         return this;
     }
 }

@@ -16,7 +16,8 @@ internal static class UserDataHasher
 
     /// <summary>
     /// The normalized value's SHA-256 as lowercase hex, or null when it normalizes to nothing.
-    /// A value that is already a digest (see <see cref="IsHashed"/>) is returned lowercased, never hashed twice.
+    /// A value that is already a digest (see <see cref="IsHashed"/>) is passed through, never hashed twice
+    /// (see <see cref="PassThrough"/>).
     /// </summary>
     public static string? NormalizeAndHash(UserDataField field, string? value)
     {
@@ -25,9 +26,9 @@ internal static class UserDataHasher
             return null;
         }
 
-        if (TryGetDigest(value, out var digest))
+        if (TryGetDigest(value, out var digest, out var builderSuffix))
         {
-            return ToLowerDigest(value, digest);
+            return PassThrough(value, digest, builderSuffix);
         }
 
         Span<char> buffer = stackalloc char[value.Length * 2];
@@ -70,10 +71,14 @@ internal static class UserDataHasher
     /// Whether the value (trimmed) is already a digest: 64 hex digits (SHA-256) or 32 (MD5), in
     /// either case, optionally followed by a Parameter Builder suffix (".AQ" or eight characters).
     /// </summary>
-    public static bool IsHashed(ReadOnlySpan<char> value) => TryGetDigest(value, out _);
+    public static bool IsHashed(ReadOnlySpan<char> value) => TryGetDigest(value, out _, out _);
 
-    internal static bool TryGetDigest(ReadOnlySpan<char> value, out ReadOnlySpan<char> digest)
+    /// <param name="value">The raw value.</param>
+    /// <param name="digest">The digest alone: trimmed, without the Parameter Builder suffix.</param>
+    /// <param name="builderSuffix">Whether the value carried a Parameter Builder suffix.</param>
+    internal static bool TryGetDigest(ReadOnlySpan<char> value, out ReadOnlySpan<char> digest, out bool builderSuffix)
     {
+        builderSuffix = false;
         digest = JavaScriptText.Trim(value);
         if (IsHexDigest(digest))
         {
@@ -88,6 +93,7 @@ internal static class UserDataHasher
             {
                 // The suffix only describes how the digest was made; Meta gets the digest alone.
                 digest = digest[..dot];
+                builderSuffix = true;
                 return true;
             }
         }
@@ -96,9 +102,22 @@ internal static class UserDataHasher
         return false;
     }
 
-    /// <summary>The digest lowercased, reusing <paramref name="value"/> when it is the digest already.</summary>
-    internal static string ToLowerDigest(string value, ReadOnlySpan<char> digest)
+    /// <summary>
+    /// What is sent for a value that is already a digest: a bare digest lowercased; a digest that carries a Parameter
+    /// Builder suffix exactly as it is, case kept (the suffix dropped).
+    /// </summary>
+    /// <remarks>
+    /// Meta's Parameter Builder lowercases a bare digest but forwards a suffixed one untouched, as its own finished
+    /// output. Meta must get the same string whichever side forwards the value (a site may hash in the browser with
+    /// the builder and send from here), so a suffixed digest keeps its case here too.
+    /// </remarks>
+    internal static string PassThrough(string value, ReadOnlySpan<char> digest, bool builderSuffix)
     {
+        if (builderSuffix)
+        {
+            return new string(digest);
+        }
+
         bool hasUpper = digest.ContainsAny(s_upperHexDigits);
         if (!hasUpper && digest.Length == value.Length)
         {

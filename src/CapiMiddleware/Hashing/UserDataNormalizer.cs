@@ -17,7 +17,7 @@ internal static class UserDataNormalizer
 
     /// <summary>
     /// The normalized value, or null when it normalizes to nothing or is not valid for the field.
-    /// A value that is already a SHA-256 or MD5 hex digest comes back lowercased.
+    /// A value that is already a SHA-256 or MD5 hex digest comes back as <see cref="UserDataHasher.PassThrough"/> says.
     /// </summary>
     public static string? Normalize(UserDataField field, string? value)
     {
@@ -26,9 +26,9 @@ internal static class UserDataNormalizer
             return null;
         }
 
-        if (UserDataHasher.TryGetDigest(value, out var digest))
+        if (UserDataHasher.TryGetDigest(value, out var digest, out var builderSuffix))
         {
-            return UserDataHasher.ToLowerDigest(value, digest);
+            return UserDataHasher.PassThrough(value, digest, builderSuffix);
         }
 
         Span<char> buffer = stackalloc char[value.Length * 2];

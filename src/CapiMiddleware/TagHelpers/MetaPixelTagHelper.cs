@@ -87,12 +87,13 @@ public sealed class MetaPixelTagHelper : TagHelper
         }
 
         var host = http.Request.Host.Host;
+        var cookieDomain = MetaCookies.CookieDomainFor(options.CookieDomain, host);
         var data = new PixelPageData
         {
             PixelId = string.IsNullOrEmpty(options.PixelId) ? null : options.PixelId,
             LoadPixel = LoadPixel,
-            CookieDomain = MetaConversionsMiddleware.CookieDomainFor(options.CookieDomain, host),
-            SubdomainIndex = MetaCookies.SubdomainIndex(options.CookieDomain, host),
+            CookieDomain = cookieDomain,
+            SubdomainIndex = MetaCookies.SubdomainIndex(cookieDomain, host),
             Events = events,
         };
 

@@ -231,16 +231,18 @@ public sealed class SnippetTests(SnippetHost host) : IClassFixture<SnippetHost>
         Assert.Single(r.CookieWrites);
     }
 
-    [Fact]
-    public async Task A_five_segment_fbp_is_kept()
+    [Theory]
+    [InlineData("fb.1.1700000000000.IwAR2.AQQCAQMC")]
+    [InlineData("fb.1.1700000000000.1116446470.Bg")]
+    [InlineData("fb.1.1700000000000.1116446470.AQb_-xyz")]
+    public async Task A_five_segment_fbp_is_kept(string fbp)
     {
-        const string Fbp = "fb.1.1700000000000.IwAR2.AQQCAQMC";
-        Assert.True(MetaCookies.IsValid(Fbp));
+        Assert.True(MetaCookies.IsValid(fbp));
 
-        var r = await host.RunAsync(new SnippetOptions { Url = ShopUrl, Cookie = "_fbp=" + Fbp, DataBlockJson = BlockWithDomain() });
+        var r = await host.RunAsync(new SnippetOptions { Url = ShopUrl, Cookie = "_fbp=" + fbp, DataBlockJson = BlockWithDomain() });
 
         Assert.Empty(r.Errors);
-        Assert.Equal(Fbp, r.Cookies["_fbp"]);
+        Assert.Equal(fbp, r.Cookies["_fbp"]);
         Assert.False(r.Cookies.ContainsKey("_fbc"));
         Assert.Empty(r.CookieWrites);
     }
@@ -252,6 +254,9 @@ public sealed class SnippetTests(SnippetHost host) : IClassFixture<SnippetHost>
     [InlineData("_fbp=")]
     [InlineData("_fbp=fb.1.1700000000000.12%34")]     // a character the server refuses
     [InlineData("_fbp=fb.12345.1700000000000.1")]     // an index longer than the server accepts
+    [InlineData("_fbp=fb.1.1700000000000.1.ZZZZZZZZ")]  // a fifth segment that is no appendix of Meta's
+    [InlineData("_fbp=fb.1.1700000000000.1.AQcCAQMC")]  // an appendix naming no language
+    [InlineData("_fbp=fb.1.1700000000000.1.XY")]        // no language token
     public async Task A_malformed_fbp_is_replaced_as_the_server_would(string cookie)
     {
         Assert.False(MetaCookies.IsValid(cookie.AsSpan("_fbp=".Length)));

@@ -79,6 +79,37 @@ public sealed class CookieMiddlewareTests : IAsyncLifetime
         Assert.Matches(@"^_fbc=fb\.0\.\d{13}\.FromReferer;", cookies["_fbc"]);
     }
 
+    [Theory]
+    [InlineData("/page?fbclid=")]
+    [InlineData("/page?xfbclid=1")]
+    public async Task The_referrer_is_looked_at_when_the_query_has_no_click_id(string path)
+    {
+        var cookies = await GetSetCookiesAsync(path, "_fbp=fb.1.1700000000000.99", referer: "https://shop.example.com/landing?fbclid=FromReferer");
+        Assert.Matches(@"^_fbc=fb\.0\.\d{13}\.FromReferer;", cookies["_fbc"]);
+    }
+
+    [Fact]
+    public async Task A_click_id_in_the_query_wins_over_the_referrer_s_even_when_it_is_ignored()
+    {
+        var cookies = await GetSetCookiesAsync("/page?fbclid=a.b", "_fbp=fb.1.1700000000000.99", referer: "https://shop.example.com/landing?fbclid=FromReferer");
+        Assert.Empty(cookies);
+    }
+
+    [Fact]
+    public async Task A_question_mark_in_the_referrer_s_fragment_starts_no_query()
+    {
+        var cookies = await GetSetCookiesAsync("/page", "_fbp=fb.1.1700000000000.99", referer: "https://shop.example.com/landing#top?fbclid=InFragment");
+        Assert.Empty(cookies);
+    }
+
+    [Fact]
+    public async Task Cookies_with_a_damaged_fifth_segment_are_treated_as_absent()
+    {
+        var cookies = await GetSetCookiesAsync("/page?fbclid=AbC", "_fbc=fb.1.1700000000000.AbC.damaged; _fbp=fb.1.1700000000000.99.XY");
+        Assert.Matches(@"^_fbc=fb\.0\.\d{13}\.AbC;", cookies["_fbc"]);
+        Assert.Matches(@"^_fbp=fb\.0\.\d{13}\.\d+;", cookies["_fbp"]);
+    }
+
     [Fact]
     public async Task Requests_that_are_not_page_views_get_no_fbp()
     {
@@ -107,9 +138,11 @@ public sealed class CookieMiddlewareTests : IAsyncLifetime
         var fbc = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("_fbc=", StringComparison.Ordinal));
         Assert.Matches(@"^_fbc=fb\.1\.\d{13}\.AbC; max-age=7776000; domain=example\.com; path=/; samesite=lax$", fbc);
 
-        // Another host (a developer's localhost) gets host-only cookies the browser will accept.
+        // Another host (a developer's localhost) gets host-only cookies the browser will accept, and their index
+        // describes that host, not the configured domain.
         using var local = await app.CreateClient().GetAsync("/page?fbclid=AbC");
         Assert.DoesNotContain("domain=", string.Join(";", local.Headers.GetValues("Set-Cookie")));
+        Assert.Contains(local.Headers.GetValues("Set-Cookie"), c => c.StartsWith("_fbc=fb.0.", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -158,7 +191,7 @@ public sealed class CookieMiddlewareTests : IAsyncLifetime
 
         if (referer is not null)
         {
-            request.Headers.Referrer = new Uri(referer);
+            request.Headers.TryAddWithoutValidation("Referer", referer); // as sent, fragment and all
         }
 
         using var client = _app.CreateClient();

@@ -9,6 +9,8 @@ public sealed class MetaCookiesTests
     [InlineData("fb.0.1596403881668.IwAR2F4-dbP0l7Mn1IawQQGCINEz7PYXQvwjNwB_qa2ofrHyiLjcbCRxTDMgk")]
     [InlineData("fb.1.1700000000000.IwAR2.AQQCAQMC")]
     [InlineData("fb.2.1700000000000.1234567890.Bg")]
+    [InlineData("fb.1.1700000000000.1234567890.AQEAAQMC")]
+    [InlineData("fb.1.1700000000000.1234567890.AQb_-xyz")]
     public void Well_formed_values_with_four_or_five_segments_are_accepted(string value) =>
         Assert.True(MetaCookies.IsValid(value));
 
@@ -24,6 +26,16 @@ public sealed class MetaCookiesTests
     [InlineData("fb.1.1700000000000.a;b")]
     [InlineData("fb.1.1700000000000.a\r\nSet-Cookie: x=y")]
     [InlineData("fb.1.1700000000000.é")]
+    [InlineData("fb.1.1700000000000.abc.def")]      // a fifth segment that is no appendix: damaged, as Meta's builder says
+    [InlineData("fb.1.1700000000000.abc.")]
+    [InlineData("fb.1.1700000000000.abc.XY")]
+    [InlineData("fb.1.1700000000000.abc.aq")]
+    [InlineData("fb.1.1700000000000.abc.ZZZZZZZZ")]
+    [InlineData("fb.1.1700000000000.abc.AQcCAQMC")] // language 7
+    [InlineData("fb.1.1700000000000.abc.AQDCAQMC")] // language 0
+    [InlineData("fb.1.1700000000000.abc.BQQCAQMC")] // format 5
+    [InlineData("fb.1.1700000000000.abc.AQQCAQ+C")]
+    [InlineData("fb.1.1700000000000.abc.AQQCAQMCX")]
     public void Malformed_values_are_rejected(string value) => Assert.False(MetaCookies.IsValid(value));
 
     [Fact]
@@ -59,9 +71,32 @@ public sealed class MetaCookiesTests
     [InlineData(null, "example.com", 1)]
     [InlineData(null, "localhost", 0)]
     [InlineData(null, "127.0.0.1", 0)]
-    [InlineData(null, "::1", 0)]
+    [InlineData(null, "[::1]", 0)]
+    [InlineData(null, "shop.example.co.uk", 2)]
+    [InlineData(null, "999.1.1.1", 0)]               // what the builder takes for an IP address
+    [InlineData(null, "1.2.3", 1)]
     public void The_subdomain_index_counts_the_dots_of_the_cookie_domain(string? cookieDomain, string host, int expected) =>
         Assert.Equal(expected, MetaCookies.SubdomainIndex(cookieDomain, host));
+}
+
+public sealed class CookieDomainTests
+{
+    [Theory]
+    [InlineData(null, "www.example.com", null)]
+    [InlineData("example.com", "example.com", "example.com")]
+    [InlineData("example.com", "WWW.Example.COM", "example.com")]
+    [InlineData("example.com", "localhost", null)]
+    [InlineData("example.com", "badexample.com", null)]
+    [InlineData("example.com", "127.0.0.1", null)]
+    public void The_configured_domain_is_used_only_for_hosts_inside_it(string? configured, string host, string? expected) =>
+        Assert.Equal(expected, MetaCookies.CookieDomainFor(configured, host));
+
+    [Fact]
+    public void A_host_outside_the_configured_domain_gets_the_index_of_its_own_host_only_cookie()
+    {
+        Assert.Equal(0, MetaCookies.SubdomainIndex(MetaCookies.CookieDomainFor("example.com", "localhost"), "localhost"));
+        Assert.Equal(1, MetaCookies.SubdomainIndex(MetaCookies.CookieDomainFor("example.com", "www.example.com"), "www.example.com"));
+    }
 }
 
 public sealed class ClickIdCaptureTests

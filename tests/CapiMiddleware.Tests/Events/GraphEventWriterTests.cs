@@ -69,6 +69,29 @@ public sealed class GraphEventWriterTests
     }
 
     [Fact]
+    public void Every_personal_field_takes_several_values()
+    {
+        var user = new UserData { FirstName = "Ann", City = "Paris", Country = "FR" };
+        user.AddFirstName("Anne").AddFirstName(" ANN ").AddLastName("Smith").AddLastName("Jones")
+            .AddGender("female").AddGender("F").AddDateOfBirth("1990-02-28").AddDateOfBirth("31/13/1990")
+            .AddCity("Lyon").AddState("Ontario").AddState("QC").AddZip("75008").AddZip("69001")
+            .AddCountry("Germany").AddCountry("fr").AddExternalId("a-1").AddExternalId("A-1");
+
+        var json = Serialize(Website(new ConversionEvent("Lead") { UserData = user }), "id").GetProperty("user_data");
+
+        int Count(string key) => json.GetProperty(key).GetArrayLength();
+        Assert.Equal(2, Count("fn")); // "Ann" and " ANN " are the same person
+        Assert.Equal(2, Count("ln"));
+        Assert.Equal(1, Count("ge")); // female and F are the same
+        Assert.Equal(1, Count("db")); // the impossible date is dropped
+        Assert.Equal(2, Count("ct"));
+        Assert.Equal(2, Count("st"));
+        Assert.Equal(2, Count("zp"));
+        Assert.Equal(2, Count("country")); // FR, DE, fr
+        Assert.Equal(1, Count("external_id"));
+    }
+
+    [Fact]
     public void An_invalid_field_is_dropped_never_the_event()
     {
         var json = Serialize(Website(new ConversionEvent("Lead") { UserData = new UserData { Email = "nope", Phone = "+44 20 7946 0958" } }), "id");

@@ -72,6 +72,21 @@ public class UserDataHasherTests
         }
     }
 
+    // Meta's Parameter Builder forwards a digest that carries its suffix untouched, as its own output: Meta must get the
+    // same string from us (the suffix dropped), so the case is kept.
+    [Theory]
+    [InlineData("973DFE463EC85785F5F95AF5BA3906EEDB2D931C24E69824A89EA65DBA4E813B.AQ", "973DFE463EC85785F5F95AF5BA3906EEDB2D931C24E69824A89EA65DBA4E813B")]
+    [InlineData(" 973DFE463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b.AQQCAQMC\n", "973DFE463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b")]
+    [InlineData("55502F40DC8B7C769880B10874ABC9D0.Bg", "55502F40DC8B7C769880B10874ABC9D0")]
+    public void NormalizeAndHash_PassesDigestsWithAParameterBuilderSuffixThroughAsTheyAre(string input, string expected)
+    {
+        foreach (var field in Enum.GetValues<UserDataField>())
+        {
+            Assert.Equal(expected, UserDataHasher.NormalizeAndHash(field, input));
+            Assert.Equal(expected, UserDataNormalizer.Normalize(field, input));
+        }
+    }
+
     [Fact]
     public void NormalizeAndHash_NeverHashesTwice()
     {
