@@ -2,6 +2,7 @@ using CapiMiddleware;
 using CapiMiddleware.Context;
 using CapiMiddleware.DependencyInjection;
 using CapiMiddleware.Dispatch;
+using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Serving;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -62,6 +63,7 @@ public static class MetaConversionsServiceCollectionExtensions
         services.AddHttpClient(GraphApiClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
 
         services.TryAddSingleton<SnippetFile>();
+        services.TryAddSingleton<StaleEntries>();
         services.TryAddSingleton<IOutboxStore, MemoryOutboxStore>();
         services.TryAddSingleton<ConversionQueue>();
         services.TryAddSingleton<IConversionQueue>(sp => sp.GetRequiredService<ConversionQueue>());

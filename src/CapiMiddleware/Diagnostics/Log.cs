@@ -57,4 +57,8 @@ internal static partial class Log
 
     [LoggerMessage(17, LogLevel.Error, "The background sender failed; it goes on in a few seconds. Queued events are kept.", EventName = "SenderFailed")]
     public static partial void SenderFailed(ILogger logger, Exception exception);
+
+    // 40-49: the outbox stores.
+    [LoggerMessage(40, LogLevel.Warning, "Dropped {Count} queued events (last: {EventName} {EventId}), {Reason}; {Dropped} dropped so far.", EventName = "StaleEventsDropped")]
+    public static partial void StaleEventsDropped(ILogger logger, int count, string eventName, string eventId, string reason, long dropped);
 }

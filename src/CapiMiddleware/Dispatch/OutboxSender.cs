@@ -47,9 +47,9 @@ internal sealed class OutboxSender : BackgroundService
         // Drain until the host's shutdown time-out; then abandon the send in flight.
         using var registration = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _abandon);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        if (_store.Count > 0 && !_store.IsDurable)
+        if (!_store.IsDurable && await _store.CountAsync(CancellationToken.None).ConfigureAwait(false) is > 0 and var lost)
         {
-            Log.EventsLostAtShutdown(_logger, _store.Count);
+            Log.EventsLostAtShutdown(_logger, lost);
         }
     }
 
@@ -172,7 +172,7 @@ internal sealed class OutboxSender : BackgroundService
 
             case SendOutcome.TokenRejected:
             case SendOutcome.PermissionDenied:
-                ReportTokenProblem(result);
+                await ReportTokenProblemAsync(result).ConfigureAwait(false);
                 _pausedFor = options;
                 await _store.RetryLaterAsync(batch, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
                 break;
@@ -214,7 +214,7 @@ internal sealed class OutboxSender : BackgroundService
         _pausedFor = null;
     }
 
-    private void ReportTokenProblem(GraphSendResult result)
+    private async Task ReportTokenProblemAsync(GraphSendResult result)
     {
         var now = _time.GetUtcNow();
         if (now - _lastTokenError < TokenErrorInterval)
@@ -226,7 +226,7 @@ internal sealed class OutboxSender : BackgroundService
         var fix = result.Outcome == SendOutcome.TokenRejected
             ? "The access token is expired or invalid: generate a new one in Events Manager and set MetaConversions:AccessToken."
             : "The access token lacks a permission for this pixel: check the system user's access to the dataset in Business Settings.";
-        Log.TokenProblem(_logger, fix, result.Describe(), _store.Count);
+        Log.TokenProblem(_logger, fix, result.Describe(), await _store.CountAsync(CancellationToken.None).ConfigureAwait(false));
     }
 
     private static OutboxEntry[] Slice(IReadOnlyList<OutboxEntry> batch, int start, int count)
