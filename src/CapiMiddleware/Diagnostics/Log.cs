@@ -61,4 +61,16 @@ internal static partial class Log
     // 40-49: the outbox stores.
     [LoggerMessage(40, LogLevel.Warning, "Dropped {Count} queued events (last: {EventName} {EventId}), {Reason}; {Dropped} dropped so far.", EventName = "StaleEventsDropped")]
     public static partial void StaleEventsDropped(ILogger logger, int count, string eventName, string eventId, string reason, long dropped);
+
+    [LoggerMessage(41, LogLevel.Information, "The SQLite outbox at {Path} holds {Count} events. Entries a previous process had leased are sent again once their lease runs out (MetaConversions:Outbox:LeaseTimeout = {LeaseTimeout}).", EventName = "SqliteOutboxOpened")]
+    public static partial void SqliteOutboxOpened(ILogger logger, string path, long count, TimeSpan leaseTimeout);
+
+    [LoggerMessage(43, LogLevel.Warning, "Could not renew the leases of {Count} outbox entries being sent. If this lasts longer than MetaConversions:Outbox:LeaseTimeout, another process may send them too; Meta deduplicates by event ID.", EventName = "LeaseRenewalFailed")]
+    public static partial void LeaseRenewalFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(47, LogLevel.Warning, "Could not checkpoint the SQLite outbox's write-ahead log; trying again in a second.", EventName = "CheckpointFailed")]
+    public static partial void CheckpointFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(48, LogLevel.Warning, "Could not dead-letter {Count} outbox entries too old to send; they are dropped when next leased.", EventName = "StaleDropFailed")]
+    public static partial void StaleDropFailed(ILogger logger, Exception exception, int count);
 }
