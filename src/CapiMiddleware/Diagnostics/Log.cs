@@ -73,4 +73,16 @@ internal static partial class Log
 
     [LoggerMessage(48, LogLevel.Warning, "Could not dead-letter {Count} outbox entries too old to send; they are dropped when next leased.", EventName = "StaleDropFailed")]
     public static partial void StaleDropFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(42, LogLevel.Information, "This node sends from the Redis outbox {Stream} as consumer {Consumer}; entries another node left pending for MetaConversions:Outbox:LeaseTimeout = {LeaseTimeout} are claimed.", EventName = "RedisOutboxJoined")]
+    public static partial void RedisOutboxJoined(ILogger logger, string stream, string consumer, TimeSpan leaseTimeout);
+
+    [LoggerMessage(45, LogLevel.Information, "Claimed {Count} outbox entries that another node left unsent for longer than MetaConversions:Outbox:LeaseTimeout.", EventName = "EntriesClaimed")]
+    public static partial void EntriesClaimed(ILogger logger, int count);
+
+    [LoggerMessage(46, LogLevel.Warning, "Removed {Count} unreadable entries from the Redis outbox {Stream} (not written by this version of CapiMiddleware); they cannot be sent.", EventName = "UnreadableEntries")]
+    public static partial void UnreadableEntries(ILogger logger, int count, string stream);
+
+    [LoggerMessage(49, LogLevel.Warning, "The consumer group of the Redis outbox {Stream} was gone (Redis restarted without persistence?); it is created again.", EventName = "ConsumerGroupRecreated")]
+    public static partial void ConsumerGroupRecreated(ILogger logger, string stream);
 }
