@@ -49,8 +49,9 @@ public sealed class MetaConversionsOptions
     public TimeSpan FlushInterval { get; set; } = MetaConversionsDefaults.FlushInterval;
 
     /// <summary>
-    /// How many events may wait to be sent. When full, new events are dropped with a warning (the request never
-    /// waits). The default value is 10,000.
+    /// How many events the <c>memory</c> outbox may hold, retries included. When full, new events are dropped with a
+    /// warning (the request never waits). The durable stores are not bounded by it: they grow on disk, and drop only
+    /// what has grown too old for Meta. The default value is 10,000.
     /// </summary>
     public int QueueCapacity { get; set; } = MetaConversionsDefaults.QueueCapacity;
 
@@ -67,6 +68,9 @@ public sealed class MetaConversionsOptions
     /// <summary>The first retry's delay; each next one doubles it, with jitter. The default value is 1 second.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = MetaConversionsDefaults.RetryBaseDelay;
 
+    /// <summary>Where events wait to be sent: in memory (the default), in an SQLite file, or in Redis.</summary>
+    public OutboxOptions Outbox { get; set; } = new();
+
     internal bool SendsToMeta => !string.IsNullOrEmpty(AccessToken);
 }
 
@@ -82,4 +86,7 @@ internal static class MetaConversionsDefaults
     public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan RetryBaseDelay = TimeSpan.FromSeconds(1);
+    public const string OutboxProvider = "memory";
+    public const string OutboxRedisKeyPrefix = "capi:outbox";
+    public static readonly TimeSpan OutboxLeaseTimeout = TimeSpan.FromMinutes(1);
 }

@@ -64,7 +64,7 @@ public static class MetaConversionsServiceCollectionExtensions
 
         services.TryAddSingleton<SnippetFile>();
         services.TryAddSingleton<StaleEntries>();
-        services.TryAddSingleton<IOutboxStore, MemoryOutboxStore>();
+        services.TryAddSingleton(OutboxProviders.Create);
         services.TryAddSingleton<ConversionQueue>();
         services.TryAddSingleton<IConversionQueue>(sp => sp.GetRequiredService<ConversionQueue>());
         services.TryAddSingleton<GraphApiClient>();

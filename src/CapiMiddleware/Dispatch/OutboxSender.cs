@@ -63,7 +63,7 @@ internal sealed class OutboxSender : BackgroundService
     {
         try
         {
-            while (await _store.WaitForEntriesAsync(stoppingToken).ConfigureAwait(false))
+            while (await WaitForEntriesAsync(stoppingToken).ConfigureAwait(false))
             {
                 try
                 {
@@ -86,7 +86,32 @@ internal sealed class OutboxSender : BackgroundService
             // Stopping: drain below.
         }
 
-        await DrainAsync().ConfigureAwait(false);
+        try
+        {
+            await DrainAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A durable store keeps what could not be drained.
+            Log.SenderFailed(_logger, ex);
+        }
+    }
+
+    /// <summary>The store's wait, where a failing store (Redis unreachable) is reported and waited out, like a failing lease.</summary>
+    private async Task<bool> WaitForEntriesAsync(CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await _store.WaitForEntriesAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.SenderFailed(_logger, ex);
+                await Task.Delay(SenderFailurePause, _time, stoppingToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task DrainAsync()
