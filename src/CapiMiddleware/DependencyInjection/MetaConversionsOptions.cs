@@ -49,8 +49,9 @@ public sealed class MetaConversionsOptions
     public TimeSpan FlushInterval { get; set; } = MetaConversionsDefaults.FlushInterval;
 
     /// <summary>
-    /// How many events may wait to be sent. When full, new events are dropped with a warning (the request never
-    /// waits). The default value is 10,000.
+    /// How many events the <c>memory</c> outbox may hold, retries included. When full, new events are dropped with a
+    /// warning (the request never waits). The durable stores are not bounded by it: they grow on disk, and drop only
+    /// what has grown too old for Meta. The default value is 10,000.
     /// </summary>
     public int QueueCapacity { get; set; } = MetaConversionsDefaults.QueueCapacity;
 
@@ -80,6 +81,9 @@ public sealed class MetaConversionsOptions
     /// <summary>While Meta refuses the token, how often sending is tried again unless the options change (1 minute).</summary>
     internal TimeSpan TokenProbeInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Where events wait to be sent: in memory (the default), in an SQLite file, or in Redis.</summary>
+    public OutboxOptions Outbox { get; set; } = new();
+
     internal bool SendsToMeta => !string.IsNullOrEmpty(AccessToken);
 }
 
@@ -95,4 +99,7 @@ internal static class MetaConversionsDefaults
     public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan RetryBaseDelay = TimeSpan.FromSeconds(1);
+    public const string OutboxProvider = "memory";
+    public const string OutboxRedisKeyPrefix = "capi:outbox";
+    public static readonly TimeSpan OutboxLeaseTimeout = TimeSpan.FromMinutes(1);
 }

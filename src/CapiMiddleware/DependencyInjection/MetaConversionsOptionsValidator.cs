@@ -1,3 +1,4 @@
+using CapiMiddleware.Dispatch.Outbox;
 using Microsoft.Extensions.Options;
 
 namespace CapiMiddleware.DependencyInjection;
@@ -84,7 +85,55 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
             failures.Add($"{Prefix}RetryBaseDelay must be from 00:00:00 to 00:01:00; got {options.RetryBaseDelay}.");
         }
 
+        ValidateOutbox(options.Outbox, failures);
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateOutbox(OutboxOptions? outbox, List<string> failures)
+    {
+        const string Outbox = Prefix + "Outbox:";
+        if (outbox is null)
+        {
+            failures.Add($"{Prefix}Outbox must not be null.");
+            return;
+        }
+
+        var provider = OutboxProviders.Normalize(outbox.Provider);
+        if (provider is null)
+        {
+            failures.Add($"{Outbox}Provider must be memory, sqlite or redis; got '{Shorten(outbox.Provider)}'.");
+            return;
+        }
+
+        if (provider == OutboxProviders.Sqlite && string.IsNullOrWhiteSpace(outbox.Path))
+        {
+            failures.Add($"{Outbox}Path is required when {Outbox}Provider is sqlite: the SQLite file that keeps queued events, such as /var/lib/shop/capi-outbox.db.");
+        }
+
+        if (provider == OutboxProviders.Redis)
+        {
+            if (string.IsNullOrWhiteSpace(outbox.Redis))
+            {
+                failures.Add($"{Outbox}Redis is required when {Outbox}Provider is redis: a StackExchange.Redis connection string such as redis.internal:6379.");
+            }
+            else if (!OutboxProviders.IsRedisConnectionString(outbox.Redis))
+            {
+                // The string may hold a password: say what is wrong with it, never repeat it.
+                failures.Add($"{Outbox}Redis is not a StackExchange.Redis connection string with at least one host, such as redis.internal:6379,password=...");
+            }
+
+            if (string.IsNullOrWhiteSpace(outbox.RedisKeyPrefix) || outbox.RedisKeyPrefix.Length > 100
+                || outbox.RedisKeyPrefix.AsSpan().IndexOfAny("{} \t\r\n") >= 0)
+            {
+                failures.Add($"{Outbox}RedisKeyPrefix must be 1 to 100 characters without braces or white space, such as {MetaConversionsDefaults.OutboxRedisKeyPrefix}; got '{Shorten(outbox.RedisKeyPrefix)}'.");
+            }
+        }
+
+        if (outbox.LeaseTimeout < TimeSpan.FromSeconds(1) || outbox.LeaseTimeout > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{Outbox}LeaseTimeout must be from 00:00:01 to 01:00:00; got {outbox.LeaseTimeout}.");
+        }
     }
 
     private static bool IsGraphVersion(string? version)

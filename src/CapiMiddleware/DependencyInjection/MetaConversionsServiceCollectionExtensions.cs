@@ -3,6 +3,7 @@ using CapiMiddleware.Context;
 using CapiMiddleware.DependencyInjection;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
+using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Serving;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -64,7 +65,8 @@ public static class MetaConversionsServiceCollectionExtensions
         services.AddHttpClient(GraphApiClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
 
         services.TryAddSingleton<SnippetFile>();
-        services.TryAddSingleton<IOutboxStore, MemoryOutboxStore>();
+        services.TryAddSingleton<StaleEntries>();
+        services.TryAddSingleton(OutboxProviders.Create);
         services.TryAddSingleton<ConversionQueue>();
         services.TryAddSingleton<IConversionQueue>(sp => sp.GetRequiredService<ConversionQueue>());
         services.TryAddSingleton<GraphApiClient>();

@@ -66,4 +66,35 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Information, "  {EventName} {EventId}: match quality estimate {Quality}", EventName = "WouldSendEvent")]
     public static partial void WouldSendEvent(ILogger logger, string eventName, string eventId, MatchQuality quality);
+
+    // 40-49: the outbox stores.
+    [LoggerMessage(40, LogLevel.Warning, "Dropped {Count} queued events (last: {EventName} {EventId}), {Reason}; {Dropped} dropped so far.", EventName = "StaleEventsDropped")]
+    public static partial void StaleEventsDropped(ILogger logger, int count, string eventName, string eventId, string reason, long dropped);
+
+    [LoggerMessage(41, LogLevel.Information, "The SQLite outbox at {Path} holds {Count} events. Entries a previous process had leased are sent again once their lease runs out (MetaConversions:Outbox:LeaseTimeout = {LeaseTimeout}).", EventName = "SqliteOutboxOpened")]
+    public static partial void SqliteOutboxOpened(ILogger logger, string path, long count, TimeSpan leaseTimeout);
+
+    [LoggerMessage(42, LogLevel.Information, "This node sends from the Redis outbox {Stream} as consumer {Consumer}; entries another node left pending for MetaConversions:Outbox:LeaseTimeout = {LeaseTimeout} are claimed.", EventName = "RedisOutboxJoined")]
+    public static partial void RedisOutboxJoined(ILogger logger, string stream, string consumer, TimeSpan leaseTimeout);
+
+    [LoggerMessage(43, LogLevel.Warning, "Could not renew the leases of {Count} outbox entries being sent. If this lasts longer than MetaConversions:Outbox:LeaseTimeout, another process may send them too; Meta deduplicates by event ID.", EventName = "LeaseRenewalFailed")]
+    public static partial void LeaseRenewalFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(44, LogLevel.Error, "Could not store {EventName} event {EventId} in the outbox; it will not be sent.", EventName = "OutboxWriteFailed")]
+    public static partial void OutboxWriteFailed(ILogger logger, Exception exception, string eventName, string eventId);
+
+    [LoggerMessage(45, LogLevel.Information, "Claimed {Count} outbox entries that another node left unsent for longer than MetaConversions:Outbox:LeaseTimeout.", EventName = "EntriesClaimed")]
+    public static partial void EntriesClaimed(ILogger logger, int count);
+
+    [LoggerMessage(46, LogLevel.Warning, "Removed {Count} unreadable entries from the Redis outbox {Stream} (not written by this version of CapiMiddleware); they cannot be sent.", EventName = "UnreadableEntries")]
+    public static partial void UnreadableEntries(ILogger logger, int count, string stream);
+
+    [LoggerMessage(47, LogLevel.Warning, "Could not checkpoint the SQLite outbox's write-ahead log; trying again in a second.", EventName = "CheckpointFailed")]
+    public static partial void CheckpointFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(48, LogLevel.Warning, "Could not dead-letter {Count} outbox entries too old to send; they are dropped when next leased.", EventName = "StaleDropFailed")]
+    public static partial void StaleDropFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(49, LogLevel.Warning, "The consumer group of the Redis outbox {Stream} was gone (Redis restarted without persistence?); it is created again.", EventName = "ConsumerGroupRecreated")]
+    public static partial void ConsumerGroupRecreated(ILogger logger, string stream);
 }

@@ -11,6 +11,7 @@ internal enum EnqueueStatus
     Disabled,
     Invalid,
     Full,
+    Failed,
 }
 
 /// <summary>What became of an event handed to the queue; <see cref="Event"/> is its wire form when it was valid.</summary>
@@ -40,7 +41,7 @@ internal sealed class ConversionQueue : IConversionQueue
         _logger = logger;
     }
 
-    /// <summary>How many events were dropped because the queue was full.</summary>
+    /// <summary>How many events were dropped because the queue was full or the store could not take them.</summary>
     public long DroppedCount => Interlocked.Read(ref _dropped);
 
     public async ValueTask<bool> EnqueueAsync(ConversionEvent conversionEvent, CancellationToken cancellationToken = default)
@@ -77,7 +78,21 @@ internal sealed class ConversionQueue : IConversionQueue
             EnqueuedAt = _time.GetUtcNow(),
         };
 
-        if (!await _store.EnqueueAsync(entry, cancellationToken).ConfigureAwait(false))
+        bool stored;
+        try
+        {
+            stored = await _store.EnqueueAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A durable store that cannot write (disk full, Redis unreachable) loses this event, loudly; the request
+            // and the Pixel's copy go on.
+            Interlocked.Increment(ref _dropped);
+            Log.OutboxWriteFailed(_logger, ex, graphEvent.EventName, eventId);
+            return new EnqueueResult(EnqueueStatus.Failed, graphEvent);
+        }
+
+        if (!stored)
         {
             var dropped = Interlocked.Increment(ref _dropped);
             Log.QueueFull(_logger, graphEvent.EventName, eventId, options.QueueCapacity, dropped);

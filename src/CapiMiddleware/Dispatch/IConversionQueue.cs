@@ -14,7 +14,8 @@ public interface IConversionQueue
     /// <param name="cancellationToken">Cancels waiting for a durable store.</param>
     /// <returns>
     /// <see langword="true"/> when queued; <see langword="false"/> when it was not: the library is disabled, the event is
-    /// one Meta would reject (the log says why), or the queue is full.
+    /// one Meta would reject (the log says why), the queue is full, or the outbox store could not take it (the log
+    /// says why).
     /// </returns>
     ValueTask<bool> EnqueueAsync(ConversionEvent conversionEvent, CancellationToken cancellationToken = default);
 }

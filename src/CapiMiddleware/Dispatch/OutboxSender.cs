@@ -45,9 +45,9 @@ internal sealed class OutboxSender : BackgroundService
         // Drain until the host's shutdown time-out; then abandon the send in flight.
         using var registration = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _abandon);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        if (_store.Count > 0 && !_store.IsDurable)
+        if (!_store.IsDurable && await _store.CountAsync(CancellationToken.None).ConfigureAwait(false) is > 0 and var lost)
         {
-            Log.EventsLostAtShutdown(_logger, _store.Count);
+            Log.EventsLostAtShutdown(_logger, lost);
         }
     }
 
@@ -61,7 +61,7 @@ internal sealed class OutboxSender : BackgroundService
     {
         try
         {
-            while (await _store.WaitForEntriesAsync(stoppingToken).ConfigureAwait(false))
+            while (await WaitForEntriesAsync(stoppingToken).ConfigureAwait(false))
             {
                 try
                 {
@@ -84,7 +84,32 @@ internal sealed class OutboxSender : BackgroundService
             // Stopping: drain below.
         }
 
-        await DrainAsync().ConfigureAwait(false);
+        try
+        {
+            await DrainAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A durable store keeps what could not be drained.
+            Log.SenderFailed(_logger, ex);
+        }
+    }
+
+    /// <summary>The store's wait, where a failing store (Redis unreachable) is reported and waited out, like a failing lease.</summary>
+    private async Task<bool> WaitForEntriesAsync(CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await _store.WaitForEntriesAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.SenderFailed(_logger, ex);
+                await Task.Delay(SenderFailurePause, _time, stoppingToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task DrainAsync()
@@ -170,7 +195,7 @@ internal sealed class OutboxSender : BackgroundService
 
             case SendOutcome.TokenRejected:
             case SendOutcome.PermissionDenied:
-                ReportTokenProblem(result);
+                await ReportTokenProblemAsync(result).ConfigureAwait(false);
                 _pausedFor = options;
                 await _store.RetryLaterAsync(batch, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
                 break;
@@ -213,7 +238,7 @@ internal sealed class OutboxSender : BackgroundService
         _pausedFor = null;
     }
 
-    private void ReportTokenProblem(GraphSendResult result)
+    private async Task ReportTokenProblemAsync(GraphSendResult result)
     {
         var now = _time.GetUtcNow();
         if (now - _lastTokenError < TokenErrorInterval)
@@ -225,7 +250,7 @@ internal sealed class OutboxSender : BackgroundService
         var fix = result.Outcome == SendOutcome.TokenRejected
             ? "The access token is expired or invalid: generate a new one in Events Manager and set MetaConversions:AccessToken."
             : "The access token lacks a permission for this pixel: check the system user's access to the dataset in Business Settings.";
-        Log.TokenProblem(_logger, fix, result.Describe(), _store.Count);
+        Log.TokenProblem(_logger, fix, result.Describe(), await _store.CountAsync(CancellationToken.None).ConfigureAwait(false));
     }
 
     private static OutboxEntry[] Slice(IReadOnlyList<OutboxEntry> batch, int start, int count)

@@ -11,8 +11,6 @@ namespace CapiMiddleware.Events;
 /// </summary>
 internal static class GraphEventWriter
 {
-    private static readonly TimeSpan MaxAge = TimeSpan.FromDays(7);
-    private static readonly TimeSpan MaxAgePhysicalStore = TimeSpan.FromDays(62);
     private static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(1);
 
     // Keys of custom_data that have typed properties; a custom property of the same name would write the key twice.
@@ -36,7 +34,7 @@ internal static class GraphEventWriter
         }
 
         var time = conversion.EventTime ?? now;
-        var maxAge = conversion.ActionSource == ActionSource.PhysicalStore ? MaxAgePhysicalStore : MaxAge;
+        var maxAge = EventAge.MaxAgeOf(conversion.ActionSource.WireName());
         if (now - time > maxAge)
         {
             problem = $"the event is older than Meta accepts ({maxAge.TotalDays:0} days)";

@@ -1,3 +1,5 @@
+using CapiMiddleware.Dispatch;
+using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -23,6 +25,10 @@ public sealed class OptionsValidationTests
     [InlineData("AttemptTimeout", "00:00:00.001", "MetaConversions:AttemptTimeout")]
     [InlineData("MaxRetryAttempts", "-1", "MetaConversions:MaxRetryAttempts")]
     [InlineData("TestEventCode", "TEST 123", "MetaConversions:TestEventCode")]
+    [InlineData("Outbox:Provider", "mongodb", "MetaConversions:Outbox:Provider must be memory, sqlite or redis; got 'mongodb'")]
+    [InlineData("Outbox:Provider", "sqlite", "MetaConversions:Outbox:Path is required when MetaConversions:Outbox:Provider is sqlite")]
+    [InlineData("Outbox:Provider", "redis", "MetaConversions:Outbox:Redis is required when MetaConversions:Outbox:Provider is redis")]
+    [InlineData("Outbox:LeaseTimeout", "00:00:00.1", "MetaConversions:Outbox:LeaseTimeout")]
     public async Task A_bad_setting_stops_the_app_naming_the_setting(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(new() { [key] = value }));
@@ -40,6 +46,30 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public async Task A_redis_connection_string_that_does_not_parse_is_refused_without_being_repeated()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(new()
+        {
+            ["Outbox:Provider"] = "Redis",
+            ["Outbox:Redis"] = "redis.internal:6379,pasword=hunter2",
+        }));
+        Assert.Contains("MetaConversions:Outbox:Redis is not a StackExchange.Redis connection string", error.Message);
+        Assert.DoesNotContain("hunter2", error.Message);
+    }
+
+    [Fact]
+    public async Task An_sqlite_file_that_cannot_be_created_stops_the_app_naming_the_setting()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartWithConfigurationAsync(new()
+        {
+            ["Outbox:Provider"] = "sqlite",
+            ["Outbox:Path"] = "/proc/capi-outbox/outbox.db",
+        }));
+        Assert.Contains("MetaConversions:Outbox:Path", error.Message);
+        Assert.Contains("/proc/capi-outbox/outbox.db", error.Message);
+    }
+
+    [Fact]
     public async Task The_embedded_defaults_start_without_any_setting()
     {
         await using var app = await StartWithConfigurationAsync([]);
@@ -49,6 +79,8 @@ public sealed class OptionsValidationTests
         Assert.Equal(1000, options.BatchSize);
         Assert.Equal(TimeSpan.FromSeconds(1), options.FlushInterval);
         Assert.Null(options.AccessToken);
+        Assert.Equal(("memory", TimeSpan.FromMinutes(1), "capi:outbox"), (options.Outbox.Provider, options.Outbox.LeaseTimeout, options.Outbox.RedisKeyPrefix));
+        Assert.IsType<MemoryOutboxStore>(app.Services.GetRequiredService<IOutboxStore>());
     }
 
     [Fact]
@@ -61,10 +93,18 @@ public sealed class OptionsValidationTests
             ["CookieDomain"] = "example.com",
             ["BatchSize"] = "250",
             ["FlushInterval"] = "00:00:00.5",
+            ["Outbox:Provider"] = "SQLite",
+            ["Outbox:Path"] = Path.Combine(Path.GetTempPath(), $"capi-options-{Guid.NewGuid():N}", "outbox.db"),
+            ["Outbox:LeaseTimeout"] = "00:00:30",
         });
         var options = app.Services.GetRequiredService<IOptions<MetaConversionsOptions>>().Value;
         Assert.Equal(("987654321", "TEST42", "example.com", 250, TimeSpan.FromMilliseconds(500)),
             (options.PixelId, options.TestEventCode, options.CookieDomain, options.BatchSize, options.FlushInterval));
+        Assert.Equal(TimeSpan.FromSeconds(30), options.Outbox.LeaseTimeout);
+        var store = Assert.IsType<SqliteOutboxStore>(app.Services.GetRequiredService<IOutboxStore>());
+        Assert.True(store.IsDurable);
+        await app.DisposeAsync();
+        Directory.Delete(Path.GetDirectoryName(options.Outbox.Path)!, recursive: true);
     }
 
     [Fact]

@@ -60,12 +60,12 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
 
         var ids = await EnqueueAsync(app, scenario);
         var store = app.Services.GetRequiredService<IOutboxStore>();
-        await Eventually.TrueAsync(() => Arrived(app).Distinct().Count() == Events && store.Count == 0,
+        await Eventually.TrueAsync(async () => Arrived(app).Distinct().Count() == Events && await store.CountAsync(default) == 0,
             $"all {Events} events of '{scenario}' arrive and none is left in the store", Deadline);
 
         var arrived = Arrived(app);
         Assert.Equal(ids.Order(), arrived.Distinct().Order());
-        Assert.Empty(store.RecentDeadLetters);
+        Assert.Empty(await store.GetRecentDeadLettersAsync(10, default));
         output.WriteLine($"{scenario}: {Events} in, {arrived.Distinct().Count()} arrived, {arrived.Count - Events} duplicates, {app.Graph!.Requests.Count} requests");
         if (arrived.Count > Events)
         {
@@ -87,10 +87,10 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
 
         var ids = await EnqueueAsync(app, "code100");
         var store = app.Services.GetRequiredService<IOutboxStore>();
-        await Eventually.TrueAsync(() => store.Count == 0, "every entry is acknowledged or dead-lettered", Deadline);
+        await Eventually.TrueAsync(async () => await store.CountAsync(default) == 0, "every entry is acknowledged or dead-lettered", Deadline);
 
         Assert.Equal(ids.Where(id => id != "code100-7").Order(), Arrived(app).Distinct().Order());
-        var dead = Assert.Single(store.RecentDeadLetters);
+        var dead = Assert.Single(await store.GetRecentDeadLettersAsync(10, default));
         Assert.Equal("code100-7", dead.EventId);
         Assert.Contains("incorrectly formatted", dead.Reason);
         output.WriteLine($"code 100: {Events} in, {Arrived(app).Distinct().Count()} arrived, 1 dead-lettered, {app.Graph.Requests.Count} requests");

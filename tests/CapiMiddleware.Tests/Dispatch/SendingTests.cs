@@ -121,7 +121,7 @@ public sealed class SendingTests
 
         await app.Graph.WaitForRequestsAsync(1, Wait);
         await Eventually.TrueAsync(() => app.Logs.WithEventId(8).Any(), "the token problem is logged");
-        Assert.Equal(1, app.Services.GetRequiredService<IOutboxStore>().Count);
+        Assert.Equal(1, await app.Services.GetRequiredService<IOutboxStore>().CountAsync(default));
         var error = Assert.Single(app.Logs.WithEventId(8));
         Assert.Contains("MetaConversions:AccessToken", error.Message);
         Assert.Contains("Error validating access token", error.Message);
@@ -143,8 +143,8 @@ public sealed class SendingTests
         var sent = await app.Graph.WaitForEventsAsync(9, Wait);
         Assert.DoesNotContain(sent, e => e.GetProperty("event_id").GetString() == "ord-bad");
         var store = app.Services.GetRequiredService<IOutboxStore>();
-        await Eventually.TrueAsync(() => store.Count == 0, "every entry is acknowledged or dead-lettered");
-        var dead = Assert.Single(store.RecentDeadLetters);
+        await Eventually.TrueAsync(async () => await store.CountAsync(default) == 0, "every entry is acknowledged or dead-lettered");
+        var dead = Assert.Single(await store.GetRecentDeadLettersAsync(10, default));
         Assert.Equal("ord-bad", dead.EventId);
         Assert.Contains("Invalid parameter", dead.Reason);
     }

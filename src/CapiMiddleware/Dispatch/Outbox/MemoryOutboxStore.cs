@@ -1,11 +1,11 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 
-namespace CapiMiddleware.Dispatch;
+namespace CapiMiddleware.Dispatch.Outbox;
 
 /// <summary>
 /// The default store: a bounded in-memory queue. Fast, and lost when the process ends: what is still queued at
-/// shutdown is counted in the log.
+/// shutdown is counted in the log. <c>MetaConversions:QueueCapacity</c> counts everything it holds, retries included.
 /// </summary>
 internal sealed class MemoryOutboxStore : IOutboxStore
 {
@@ -16,18 +16,20 @@ internal sealed class MemoryOutboxStore : IOutboxStore
 
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly TimeProvider _time;
+    private readonly StaleEntries _stale;
     private readonly Queue<DeadLetter> _deadLetters = new();
     private long _count;
 
-    public MemoryOutboxStore(IOptionsMonitor<MetaConversionsOptions> options, TimeProvider time)
+    public MemoryOutboxStore(IOptionsMonitor<MetaConversionsOptions> options, TimeProvider time, StaleEntries stale)
     {
         _options = options;
         _time = time;
+        _stale = stale;
     }
 
     public bool IsDurable => false;
 
-    public long Count => Interlocked.Read(ref _count);
+    public ValueTask<long> CountAsync(CancellationToken cancellationToken) => ValueTask.FromResult(Interlocked.Read(ref _count));
 
     public ValueTask<bool> EnqueueAsync(OutboxEntry entry, CancellationToken cancellationToken)
     {
@@ -50,23 +52,26 @@ internal sealed class MemoryOutboxStore : IOutboxStore
         var reader = _channel.Reader;
         var batch = new List<OutboxEntry>(Math.Min(maxCount, 64));
         Drain(reader, batch, maxCount);
-        if (batch.Count >= maxCount || linger <= TimeSpan.Zero)
+        if (batch.Count < maxCount && linger > TimeSpan.Zero)
         {
-            return batch;
-        }
-
-        using var lingerTimeout = new CancellationTokenSource(linger, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(lingerTimeout.Token, cancellationToken);
-        try
-        {
-            while (batch.Count < maxCount && await reader.WaitToReadAsync(linked.Token).ConfigureAwait(false))
+            using var lingerTimeout = new CancellationTokenSource(linger, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(lingerTimeout.Token, cancellationToken);
+            try
             {
-                Drain(reader, batch, maxCount);
+                while (batch.Count < maxCount && await reader.WaitToReadAsync(linked.Token).ConfigureAwait(false))
+                {
+                    Drain(reader, batch, maxCount);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Lingering ended (or the host is stopping): send what there is.
             }
         }
-        catch (OperationCanceledException)
+
+        if (_stale.TakeStale(batch) is { } stale)
         {
-            // Lingering ended (or the host is stopping): send what there is.
+            await DeadLetterAsync(stale, StaleEntries.Reason, CancellationToken.None).ConfigureAwait(false);
         }
 
         return batch;
@@ -111,14 +116,11 @@ internal sealed class MemoryOutboxStore : IOutboxStore
         return ValueTask.CompletedTask;
     }
 
-    public IReadOnlyList<DeadLetter> RecentDeadLetters
+    public ValueTask<IReadOnlyList<DeadLetter>> GetRecentDeadLettersAsync(int maxCount, CancellationToken cancellationToken)
     {
-        get
+        lock (_deadLetters)
         {
-            lock (_deadLetters)
-            {
-                return [.. _deadLetters];
-            }
+            return ValueTask.FromResult<IReadOnlyList<DeadLetter>>([.. _deadLetters.Skip(Math.Max(0, _deadLetters.Count - maxCount))]);
         }
     }
 

@@ -1,0 +1,45 @@
+namespace CapiMiddleware;
+
+/// <summary>
+/// Where events wait between "accepted" and "Meta answered 200": section <c>MetaConversions:Outbox</c>. The store is
+/// chosen once, at start-up; changing <see cref="Provider"/> takes a restart.
+/// </summary>
+public sealed class OutboxOptions
+{
+    /// <summary>
+    /// The store, one of:
+    /// <list type="bullet">
+    /// <item><c>memory</c>: bounded by <see cref="MetaConversionsOptions.QueueCapacity"/>, fast, lost on a crash;</item>
+    /// <item><c>sqlite</c>: a file on local disk (<see cref="Path"/>); an event whose request completed survives a crash;</item>
+    /// <item><c>redis</c>: Redis Streams (<see cref="Redis"/>) shared by the nodes of a web farm.</item>
+    /// </list>
+    /// Any case. The default value is <c>memory</c>.
+    /// </summary>
+    public string Provider { get; set; } = MetaConversionsDefaults.OutboxProvider;
+
+    /// <summary>
+    /// The SQLite file, such as <c>/var/lib/shop/capi-outbox.db</c>; required for <c>sqlite</c>. A relative path is
+    /// relative to the working directory. The folder is created when missing. The default value is <see langword="null"/>.
+    /// </summary>
+    public string? Path { get; set; }
+
+    /// <summary>
+    /// The StackExchange.Redis connection string, such as <c>redis1:6379,redis2:6379,password=...</c>; required for
+    /// <c>redis</c>. The default value is <see langword="null"/>.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    /// <summary>
+    /// The prefix of the Redis keys, so several applications can share one Redis; every node of one application must
+    /// use the same. The default value is <c>capi:outbox</c>.
+    /// </summary>
+    public string RedisKeyPrefix { get; set; } = MetaConversionsDefaults.OutboxRedisKeyPrefix;
+
+    /// <summary>
+    /// How long entries leased by a process that has vanished (crashed, killed, its machine gone) stay reserved for
+    /// it before another node, or this application after a restart, sends them. A live process renews its leases, so
+    /// a slow send is never taken over. Used by <c>sqlite</c> and <c>redis</c>, from 1 second to 1 hour. The default
+    /// value is 1 minute.
+    /// </summary>
+    public TimeSpan LeaseTimeout { get; set; } = MetaConversionsDefaults.OutboxLeaseTimeout;
+}

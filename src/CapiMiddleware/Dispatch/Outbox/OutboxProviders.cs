@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace CapiMiddleware.Dispatch.Outbox;
+
+/// <summary>The names of the stores (<c>MetaConversions:Outbox:Provider</c>), and the choice of one at start-up.</summary>
+internal static class OutboxProviders
+{
+    public const string Memory = "memory";
+    public const string Sqlite = "sqlite";
+    public const string Redis = "redis";
+
+    /// <summary>The provider's canonical name, or <see langword="null"/> when it names no store.</summary>
+    public static string? Normalize(string? provider) => provider?.Trim().ToLowerInvariant() switch
+    {
+        Memory => Memory,
+        Sqlite => Sqlite,
+        Redis => Redis,
+        _ => null,
+    };
+
+    public static bool IsRedisConnectionString(string value)
+    {
+        try
+        {
+            return ConfigurationOptions.Parse(value).EndPoints.Count > 0;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Creates the store the validated options name; called once, by dependency injection.</summary>
+    public static IOutboxStore Create(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>();
+        var outbox = options.CurrentValue.Outbox;
+        var time = services.GetRequiredService<TimeProvider>();
+        var stale = services.GetRequiredService<StaleEntries>();
+        var loggers = services.GetRequiredService<ILoggerFactory>();
+        return Normalize(outbox.Provider) switch
+        {
+            Sqlite => SqliteOutboxStore.Open(outbox.Path!, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<SqliteOutboxStore>()),
+            Redis => RedisOutboxStore.Connect(outbox.Redis!, outbox.RedisKeyPrefix, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<RedisOutboxStore>()),
+            _ => new MemoryOutboxStore(options, time, stale),
+        };
+    }
+}
