@@ -24,6 +24,13 @@ public sealed class MetaConversionsOptions
     /// </summary>
     public string? AccessToken { get; set; }
 
+    /// <summary>
+    /// The Meta app's secret, optional. When set, each request carries Graph's <c>appsecret_proof</c> (an HMAC of the
+    /// token keyed with this secret), so the token alone is useless to whoever steals it; turn on "Require app secret"
+    /// in the app's settings to enforce it. Never logged, never sent. The default value is <see langword="null"/>.
+    /// </summary>
+    public string? AppSecret { get; set; }
+
     /// <summary>The Graph API base address. The default value is <c>https://graph.facebook.com</c>.</summary>
     public string GraphApiBaseUrl { get; set; } = MetaConversionsDefaults.GraphApiBaseUrl;
 
@@ -75,8 +82,11 @@ public sealed class MetaConversionsOptions
     /// </summary>
     public bool FillUserDataFromClaims { get; set; } = true;
 
-    /// <summary>After a batch's retries are spent, how long it waits before it is tried again (30 seconds).</summary>
-    internal TimeSpan RequeueDelay { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// After a batch's retries are spent, how long it waits before it is tried again (longer when Meta's
+    /// <c>Retry-After</c> says so). The default value is 30 seconds.
+    /// </summary>
+    public TimeSpan RequeueDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>While Meta refuses the token, how often sending is tried again unless the options change (1 minute).</summary>
     internal TimeSpan TokenProbeInterval { get; set; } = TimeSpan.FromMinutes(1);

@@ -80,6 +80,11 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
             failures.Add($"{Prefix}MaxRetryAttempts must be from 0 to 20; got {options.MaxRetryAttempts}.");
         }
 
+        if (options.RequeueDelay < TimeSpan.Zero || options.RequeueDelay > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{Prefix}RequeueDelay must be from 00:00:00 to 01:00:00; got {options.RequeueDelay}.");
+        }
+
         if (options.RetryBaseDelay < TimeSpan.Zero || options.RetryBaseDelay > TimeSpan.FromMinutes(1))
         {
             failures.Add($"{Prefix}RetryBaseDelay must be from 00:00:00 to 00:01:00; got {options.RetryBaseDelay}.");

@@ -40,7 +40,8 @@ internal sealed class GraphApiClient : IConversionTransport
     public async Task<GraphSendResult> SendAsync(string pixelId, IReadOnlyList<OutboxEntry> batch, MetaConversionsOptions options, CancellationToken cancellationToken)
     {
         var buffer = new ArrayBufferWriter<byte>(EstimateSize(batch));
-        GraphRequestBody.Write(buffer, batch, options.TestEventCode);
+        var proof = string.IsNullOrEmpty(options.AppSecret) ? null : GraphRequestBody.AppSecretProof(options.AccessToken!, options.AppSecret);
+        GraphRequestBody.Write(buffer, batch, options.TestEventCode, appSecretProof: proof);
         var request = new AttemptState(this, GraphRequestBody.EventsPath(options, pixelId), buffer.WrittenMemory, options.AccessToken!, pixelId);
 
         try

@@ -11,7 +11,12 @@ internal static class GraphRequestBody
 {
     public static readonly string PartnerAgent = "capimiddleware-" + typeof(GraphRequestBody).Assembly.GetName().Version?.ToString(3);
 
-    public static void Write(IBufferWriter<byte> buffer, IReadOnlyList<OutboxEntry> batch, string? testEventCode, Func<byte[], byte[]>? transform = null)
+    public static void Write(
+        IBufferWriter<byte> buffer,
+        IReadOnlyList<OutboxEntry> batch,
+        string? testEventCode,
+        Func<byte[], byte[]>? transform = null,
+        string? appSecretProof = null)
     {
         using var writer = new Utf8JsonWriter(buffer);
         writer.WriteStartObject();
@@ -28,8 +33,21 @@ internal static class GraphRequestBody
         }
 
         writer.WriteString("partner_agent", PartnerAgent);
+        if (appSecretProof is not null)
+        {
+            writer.WriteString("appsecret_proof", appSecretProof);
+        }
+
         writer.WriteEndObject();
     }
+
+    /// <summary>
+    /// Graph's <c>appsecret_proof</c>: HMAC-SHA256 of the access token keyed with the app secret, lowercase hex. It proves
+    /// the token is used by the app's own server; a token stolen without the secret is then useless.
+    /// </summary>
+    public static string AppSecretProof(string accessToken, string appSecret) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(appSecret), System.Text.Encoding.UTF8.GetBytes(accessToken)));
 
     public static string EventsPath(MetaConversionsOptions options, string pixelId) =>
         $"{options.GraphApiBaseUrl.TrimEnd('/')}/{options.GraphApiVersion}/{Uri.EscapeDataString(pixelId)}/events";

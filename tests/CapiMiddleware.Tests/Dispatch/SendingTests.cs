@@ -228,4 +228,22 @@ public sealed class SendingTests
         Assert.Equal(3, app.Graph!.AcceptedEvents.Count);
         Assert.Empty(app.Logs.WithEventId(11));
     }
+
+    [Fact]
+    public async Task With_an_app_secret_each_request_carries_the_proof_and_never_the_secret()
+    {
+        const string Secret = "0123456789abcdef-app-secret";
+        await using var app = await TestApp.StartAsync(o => o.AppSecret = Secret);
+        await app.Services.GetRequiredService<IConversionQueue>().EnqueueAsync(SampleEvents.Purchase("ord-1"));
+        await app.Graph!.WaitForEventsAsync(1, Wait);
+
+        var request = Assert.Single(app.Graph.Requests);
+        // HMAC-SHA256 of the token keyed with the secret, as Graph computes it.
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(Secret), System.Text.Encoding.UTF8.GetBytes("test-token")));
+        Assert.Equal(expected, request.Json!.Value.GetProperty("appsecret_proof").GetString());
+        Assert.DoesNotContain(Secret, request.Body);
+        Assert.DoesNotContain(Secret, request.QueryString);
+        Assert.DoesNotContain(Secret, app.Logs.AllText);
+    }
 }
