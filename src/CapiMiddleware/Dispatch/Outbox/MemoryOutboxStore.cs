@@ -69,10 +69,7 @@ internal sealed class MemoryOutboxStore : IOutboxStore
             }
         }
 
-        if (_stale.TakeStale(batch) is { } stale)
-        {
-            await DeadLetterAsync(stale, StaleEntries.Reason, CancellationToken.None).ConfigureAwait(false);
-        }
+        await _stale.DropAsync(batch, DeadLetterAsync).ConfigureAwait(false);
 
         return batch;
     }

@@ -195,7 +195,7 @@ internal sealed class RedisOutboxStore : IOutboxStore, IAsyncDisposable
     public async ValueTask<IReadOnlyList<OutboxEntry>> LeaseAsync(int maxCount, TimeSpan linger, CancellationToken cancellationToken)
     {
         var batch = await Lingering.FillAsync(maxCount, linger, TakeAsync, _stored, PollInterval, _time, cancellationToken).ConfigureAwait(false);
-        await DropStaleAsync(batch).ConfigureAwait(false);
+        await _stale.DropAsync(batch, DeadLetterAsync).ConfigureAwait(false);
         return batch;
     }
 
@@ -403,25 +403,6 @@ internal sealed class RedisOutboxStore : IOutboxStore, IAsyncDisposable
         }
 
         _groupReady = true;
-    }
-
-    private async Task DropStaleAsync(List<OutboxEntry> batch)
-    {
-        if (_stale.TakeStale(batch) is not { } stale)
-        {
-            return;
-        }
-
-        try
-        {
-            await DeadLetterAsync(stale, StaleEntries.Reason, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The rest of the batch is leased and must reach the sender; the stale ones come back when their lease
-            // runs out, and are dropped then.
-            Log.StaleDropFailed(_logger, ex, stale.Count);
-        }
     }
 
     /// <summary>Keeps this node's claims fresh while it is alive and sending, so no other node takes them over.</summary>

@@ -158,7 +158,7 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
     {
         var batch = await Lingering.FillAsync(
             maxCount, linger, count => Submit(new LeaseOperation(count, this)), _stored, PollInterval, _time, cancellationToken).ConfigureAwait(false);
-        await DropStaleAsync(batch).ConfigureAwait(false);
+        await _stale.DropAsync(batch, DeadLetterAsync).ConfigureAwait(false);
         return batch;
     }
 
@@ -345,25 +345,6 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
         if (enqueued > 0)
         {
             _stored.Pulse(enqueued);
-        }
-    }
-
-    private async Task DropStaleAsync(List<OutboxEntry> batch)
-    {
-        if (_stale.TakeStale(batch) is not { } stale)
-        {
-            return;
-        }
-
-        try
-        {
-            await DeadLetterAsync(stale, StaleEntries.Reason, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The rest of the batch is leased and must reach the sender; the stale ones come back when their lease
-            // runs out, and are dropped then.
-            Log.StaleDropFailed(_logger, ex, stale.Count);
         }
     }
 

@@ -59,4 +59,28 @@ internal sealed class StaleEntries
 
         return stale;
     }
+
+    /// <summary>
+    /// Takes the stale entries out of <paramref name="leased"/> and dead-letters them through the store's own
+    /// <paramref name="deadLetter"/>. A failure there is logged, never thrown: the rest of the batch is leased and must
+    /// reach the sender, and the stale entries come back when their lease runs out, to be dropped then.
+    /// </summary>
+    public async Task DropAsync(
+        List<OutboxEntry> leased,
+        Func<IReadOnlyList<OutboxEntry>, string, CancellationToken, ValueTask> deadLetter)
+    {
+        if (TakeStale(leased) is not { } stale)
+        {
+            return;
+        }
+
+        try
+        {
+            await deadLetter(stale, Reason, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.StaleDropFailed(_logger, ex, stale.Count);
+        }
+    }
 }
