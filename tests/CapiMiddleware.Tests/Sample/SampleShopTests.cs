@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -181,15 +180,13 @@ public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder re
         shop.Graph.EnqueueResponse(FakeResponse.Status(200).WithDelay(TimeSpan.FromSeconds(1.5)));
         shop.Graph.EnqueueResponse(FakeResponse.Status(200).WithDelay(TimeSpan.FromSeconds(1.5)));
 
-        var stopwatch = Stopwatch.StartNew();
         using var response = await browser.PostAsync("/checkout", new FormUrlEncodedContent(new Dictionary<string, string> { ["email"] = "slow@example.com" }));
-        stopwatch.Stop();
         var orderId = OrderId().Match(await response.Content.ReadAsStringAsync()).Groups[1].Value;
 
-        // The page was complete before Graph answered anything about its order.
+        // The page was complete before Graph answered anything about its order: the checkout never waited on it.
+        // (How long it takes is measured by the benchmarks, not asserted here on a shared machine.)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.DoesNotContain(shop.Graph.AcceptedEvents, e => e.GetProperty("event_id").GetString() == orderId);
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1.5), $"checkout took {stopwatch.Elapsed}");
         await shop.WaitForServerEventAsync(orderId);
     }
 
