@@ -53,7 +53,8 @@ public sealed class TestApp : IAsyncDisposable
         Action<MetaConversionsOptions>? configure = null,
         bool sendToGraph = true,
         Action<IServiceCollection>? services = null,
-        Action<WebApplication>? beforeLibrary = null)
+        Action<WebApplication>? beforeLibrary = null,
+        Action<WebApplication>? endpoints = null)
     {
         var graph = sendToGraph ? await FakeGraphApiServer.StartAsync() : null;
         var logs = new LogCapture();
@@ -96,6 +97,7 @@ public sealed class TestApp : IAsyncDisposable
         beforeLibrary?.Invoke(app);
         app.UseMetaConversions();
         app.MapControllers();
+        endpoints?.Invoke(app);
         await app.StartAsync();
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

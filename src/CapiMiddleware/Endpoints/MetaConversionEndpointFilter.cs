@@ -1,0 +1,36 @@
+using CapiMiddleware.Context;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CapiMiddleware.Endpoints;
+
+/// <summary>
+/// The minimal-API twin of the MVC filter: declares the conversion before the handler runs and commits it after, only
+/// if the handler succeeded (no exception, a 2xx or redirect result).
+/// </summary>
+internal sealed class MetaConversionEndpointFilter(string eventName) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var builder = ConversionScope.Get(http).Declare(eventName, MetaRequestContext.Get(http));
+        var result = await next(context).ConfigureAwait(false);
+
+        var status = result switch
+        {
+            IStatusCodeHttpResult { StatusCode: { } code } => code,
+            IResult => StatusCodes.Status200OK,
+            _ => http.Response.StatusCode,
+        };
+        if (status is >= 200 and < 400)
+        {
+            var recorder = http.RequestServices.GetService(typeof(ConversionRecorder)) as ConversionRecorder
+                ?? throw new InvalidOperationException(
+                    ".WithMetaConversion(...) needs the library's services: call builder.Services.AddMetaConversions(...) in Program.cs.");
+            var redirect = result is RedirectHttpResult or RedirectToRouteHttpResult || status is >= 300 and < 400;
+            await recorder.CommitAsync(http, builder, redirect).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+}
