@@ -19,6 +19,19 @@ echo "== C#: dotnet test"
 dotnet test CapiMiddleware.sln --nologo 2>&1 | tee "$log/dotnet.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
+# A smoke run, not a test runner: every benchmark once, in process (no per-job build), so a broken benchmark fails
+# the script. Its output stays out of the counts below. The figures come from the default job (docs/performance.md).
+echo "== Benchmarks: one dry run of each (smoke)"
+dotnet run -c Release --project tests/CapiMiddleware.Benchmarks -- --job dry --inProcess --filter '*' \
+  > "$log/benchmarks.txt" 2>&1
+if [ $? -eq 0 ]; then
+  grep -E '^\| ' "$log/benchmarks.txt" || true
+else
+  cat "$log/benchmarks.txt"
+  echo "The benchmark smoke run failed." >&2
+  status=1
+fi
+
 # node --test ends with "# pass N", "# fail N", "# skipped N"; dotnet test prints, per test assembly,
 # "Passed!  - Failed: N, Passed: N, Skipped: N, Total: N" (or "Failed!  - ...").
 node_count() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$log/node.txt" | awk '{s+=$1} END {print s+0}'; }
