@@ -1,3 +1,6 @@
+using CapiMiddleware.Diagnostics;
+using Microsoft.Extensions.Logging;
+
 namespace CapiMiddleware.Dispatch.Outbox;
 
 /// <summary>
@@ -60,6 +63,40 @@ internal sealed class HeldLeases<TKey>
         lock (_keys)
         {
             return [.. _held];
+        }
+    }
+
+    /// <summary>
+    /// Renews the held leases every quarter of <paramref name="leaseTimeout"/> until <paramref name="closing"/> is
+    /// cancelled, so a live process keeps what it is sending. A failed renewal is logged and tried at the next tick.
+    /// </summary>
+    public async Task RenewUntilClosedAsync(
+        TimeSpan leaseTimeout, TimeProvider time, Func<TKey[], Task> renew, ILogger logger, CancellationToken closing)
+    {
+        using var timer = new PeriodicTimer(leaseTimeout / 4, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(closing).ConfigureAwait(false))
+            {
+                var keys = Keys();
+                if (keys.Length == 0)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await renew(keys).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.LeaseRenewalFailed(logger, ex, keys.Length);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Closing.
         }
     }
 }

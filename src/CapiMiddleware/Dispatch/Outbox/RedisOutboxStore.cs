@@ -135,7 +135,7 @@ internal sealed class RedisOutboxStore : IOutboxStore, IAsyncDisposable
         _time = time;
         _stale = stale;
         _logger = logger;
-        _renewer = Task.Run(RenewLoopAsync);
+        _renewer = Task.Run(() => _held.RenewUntilClosedAsync(_leaseTimeout, _time, RenewClaimsAsync, _logger, _closing.Token));
         Log.RedisOutboxJoined(logger, _stream.ToString(), Consumer, leaseTimeout);
     }
 
@@ -406,40 +406,16 @@ internal sealed class RedisOutboxStore : IOutboxStore, IAsyncDisposable
     }
 
     /// <summary>Keeps this node's claims fresh while it is alive and sending, so no other node takes them over.</summary>
-    private async Task RenewLoopAsync()
+    private Task RenewClaimsAsync(string[] ids)
     {
-        using var timer = new PeriodicTimer(_leaseTimeout / 4, _time);
-        try
+        var args = new RedisValue[ids.Length + 2];
+        args[0] = Group;
+        args[1] = Consumer;
+        for (var i = 0; i < ids.Length; i++)
         {
-            while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
-            {
-                var ids = _held.Keys();
-                if (ids.Length == 0)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    var args = new RedisValue[ids.Length + 2];
-                    args[0] = Group;
-                    args[1] = Consumer;
-                    for (var i = 0; i < ids.Length; i++)
-                    {
-                        args[i + 2] = ids[i];
-                    }
-
-                    await _redis.ScriptEvaluateAsync(RenewScript, [_stream], args).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
-                {
-                    Log.LeaseRenewalFailed(_logger, ex, ids.Length);
-                }
-            }
+            args[i + 2] = ids[i];
         }
-        catch (OperationCanceledException)
-        {
-            // Closing.
-        }
+
+        return _redis.ScriptEvaluateAsync(RenewScript, [_stream], args);
     }
 }

@@ -54,7 +54,7 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
         _logger = logger;
         _commands = new Commands(write);
         _writer = Task.Run(WriteLoopAsync);
-        _renewer = Task.Run(RenewLoopAsync);
+        _renewer = Task.Run(() => _held.RenewUntilClosedAsync(_leaseTimeout, _time, RenewLeasesAsync, _logger, _closing.Token));
         _checkpointer = Task.Run(CheckpointLoopAsync);
     }
 
@@ -349,35 +349,8 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
     }
 
     /// <summary>Keeps this process's leases from running out while it is alive and sending.</summary>
-    private async Task RenewLoopAsync()
-    {
-        using var timer = new PeriodicTimer(_leaseTimeout / 4, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
-            {
-                var ids = _held.Keys();
-                if (ids.Length == 0)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    var until = (_time.GetUtcNow() + _leaseTimeout).ToUnixTimeMilliseconds();
-                    await Submit(new RenewOperation(ids, until, Owner)).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    Log.LeaseRenewalFailed(_logger, ex, ids.Length);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Closing.
-        }
-    }
+    private Task RenewLeasesAsync(long[] ids) =>
+        Submit(new RenewOperation(ids, (_time.GetUtcNow() + _leaseTimeout).ToUnixTimeMilliseconds(), Owner));
 
     /// <summary>
     /// Copies the log into the database once a second, on the reader's connection, so that the writer never waits

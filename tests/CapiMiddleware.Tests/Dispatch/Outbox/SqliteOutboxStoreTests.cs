@@ -72,6 +72,22 @@ public sealed class SqliteOutboxStoreTests(ITestOutputHelper output) : OutboxSto
     }
 
     [Fact]
+    public async Task A_live_process_keeps_its_leases_however_long_it_takes_to_send()
+    {
+        var slow = Open();
+        var other = Open();
+        await slow.EnqueueAsync(Entry("a"), default);
+        var leased = await slow.LeaseAsync(10, TimeSpan.Zero, default);
+
+        // Three lease time-outs: only the renewals keep the entry from the other process.
+        await Task.Delay(LeaseTimeout * 3);
+
+        Assert.Empty(await other.LeaseAsync(10, TimeSpan.Zero, default));
+        await slow.AcknowledgeAsync(leased, default);
+        Assert.Equal(0, await other.CountAsync(default));
+    }
+
+    [Fact]
     public async Task Two_processes_on_one_file_never_lease_the_same_entry()
     {
         var one = Open();
