@@ -54,6 +54,11 @@ export interface MetaCapiBlockEvent {
   eventId: string;
   /** Possibly empty. */
   data: MetaEventData;
+  /**
+   * When present, the server sent this event to these pixels only, and the snippet fires it with
+   * `fbq('trackSingle' | 'trackSingleCustom', pixelId, name, data, { eventID })` for each.
+   */
+  pixelIds?: string[];
 }
 
 /**
@@ -63,10 +68,13 @@ export interface MetaCapiBlockEvent {
 export interface MetaCapiDataBlock {
   /** Shape version. */
   v: 1;
+  /** The first of `pixelIds`, for older snippets; null when no pixel is configured. */
   pixelId: string | null;
+  /** The pixels of this page's host (numeric IDs). */
+  pixelIds?: string[];
   /**
    * When true and `window.fbq` does not exist yet, the snippet installs the Pixel queue stub,
-   * calls `fbq('init', pixelId)` and `fbq('track', 'PageView')`, and loads fbevents.js.
+   * calls `fbq('init', id)` for each of `pixelIds` and `fbq('track', 'PageView')`, and loads fbevents.js.
    */
   loadPixel: boolean;
   /** Domain attribute of the _fbc/_fbp cookies the snippet writes; null for host-only cookies. */

@@ -160,7 +160,7 @@
   }
 
   // Meta's Pixel queue stub: calls wait in fbq.queue until fbevents.js drains them.
-  function loadPixel(pixelId) {
+  function loadPixel(pixelIds) {
     var q = function () {
       if (q.callMethod) q.callMethod.apply(q, arguments);
       else q.queue.push(arguments);
@@ -171,7 +171,7 @@
     q.queue = [];
     win.fbq = q;
     if (!win._fbq) win._fbq = q;
-    q('init', pixelId);
+    for (var p = 0; p < pixelIds.length; p++) q('init', pixelIds[p]);
     q('track', 'PageView');
     var s = doc.createElement('script');
     s.async = true;
@@ -199,16 +199,40 @@
       domain: typeof d.cookieDomain === 'string' && /^[A-Za-z0-9.-]+$/.test(d.cookieDomain) ? d.cookieDomain : null
     };
     guard(syncCookies, cfg);
-    if (d.loadPixel === true && typeof d.pixelId === 'string' && d.pixelId && !win.fbq) guard(loadPixel, d.pixelId);
+    var pixelIds = pixelIdList(d.pixelIds);
+    if (!pixelIds.length && isPixelId(d.pixelId)) pixelIds = [d.pixelId];
+    if (d.loadPixel === true && pixelIds.length && !win.fbq) guard(loadPixel, pixelIds);
     var events = Array.isArray(d.events) ? d.events : [];
     for (var k = 0; k < events.length; k++) {
       var ev = events[k];
       if (!ev || typeof ev.name !== 'string' || !ev.name) continue;
-      var args = [ev.method === 'track' || ev.method === 'trackCustom' ? ev.method : methodFor(ev.name),
-        ev.name, isObject(ev.data) ? ev.data : {}];
-      if (typeof ev.eventId === 'string' && ev.eventId) args.push({ eventID: ev.eventId });
+      var method = ev.method === 'track' || ev.method === 'trackCustom' ? ev.method : methodFor(ev.name);
+      var data = isObject(ev.data) ? ev.data : {};
+      var options = typeof ev.eventId === 'string' && ev.eventId ? { eventID: ev.eventId } : null;
+      var only = pixelIdList(ev.pixelIds);
+      if (only.length) {
+        // The server sent this event to these pixels only: so does the browser.
+        for (var o = 0; o < only.length; o++) {
+          var single = [method === 'track' ? 'trackSingle' : 'trackSingleCustom', only[o], ev.name, data];
+          if (options) single.push(options);
+          send(single);
+        }
+        continue;
+      }
+      var args = [method, ev.name, data];
+      if (options) args.push(options);
       send(args);
     }
+  }
+
+  function isPixelId(v) {
+    return typeof v === 'string' && /^[0-9]{1,20}$/.test(v);
+  }
+
+  function pixelIdList(v) {
+    var ids = [];
+    if (Array.isArray(v)) for (var i = 0; i < v.length; i++) if (isPixelId(v[i])) ids.push(v[i]);
+    return ids;
   }
 
   function safeStart() {

@@ -160,6 +160,32 @@ test('loadPixel installs the queue stub: init, PageView, then the events, and lo
   noErrors(b);
 });
 
+test('several pixels: loadPixel inits each of pixelIds once, then PageView', () => {
+  const b = page({ dataBlockJson: block({ loadPixel: true, pixelIds: ['111', '222', 'not-a-pixel'], events: [] }) });
+  assert.deepEqual(b.clean(b.window.fbq.queue.map((a) => Array.from(a))), [
+    ['init', '111'],
+    ['init', '222'],
+    ['track', 'PageView'],
+  ]);
+  noErrors(b);
+});
+
+test('an event the server sent to some pixels only is fired with trackSingle for each of them', () => {
+  const b = page({
+    fbqPresent: true,
+    dataBlockJson: block({
+      pixelIds: ['111', '222'],
+      events: [{ ...PURCHASE, pixelIds: ['222'] }, { ...CUSTOM, pixelIds: ['111', 'x', '222'] }],
+    }),
+  });
+  assert.deepEqual(b.clean(b.fbqCalls), [
+    ['trackSingle', '222', 'Purchase', PURCHASE.data, { eventID: 'ord-1001' }],
+    ['trackSingleCustom', '111', 'WishlistShared', {}, { eventID: 'evt-2' }],
+    ['trackSingleCustom', '222', 'WishlistShared', {}, { eventID: 'evt-2' }],
+  ]);
+  noErrors(b);
+});
+
 test('loadPixel keeps an existing _fbq', () => {
   const b = createBrowser({ timers: 'manual', dataBlockJson: block({ loadPixel: true }) });
   const existing = { mine: true };

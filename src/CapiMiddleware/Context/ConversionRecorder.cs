@@ -67,7 +67,7 @@ internal sealed class ConversionRecorder
             Log.PrivateClientAddress(_logger);
         }
 
-        var result = await _queue.EnqueueAsync(conversion, builder.EventId, CancellationToken.None).ConfigureAwait(false);
+        var result = await _queue.EnqueueAsync(conversion, builder.EventId, context.Request.Host.Host, CancellationToken.None).ConfigureAwait(false);
         if (result.Event is null || builder.IsBrowserInitiated)
         {
             // Invalid or disabled: neither copy. Browser-initiated: the browser already sent its copy.
@@ -78,7 +78,10 @@ internal sealed class ConversionRecorder
             PixelEvent.MethodFor(builder.EventName),
             builder.EventName,
             builder.EventId,
-            result.Event.CustomData ?? new GraphCustomData());
+            result.Event.CustomData ?? new GraphCustomData())
+        {
+            PixelIds = builder.PixelIds,
+        };
 
         if (redirect)
         {

@@ -36,4 +36,11 @@ public interface IMetaRequestContext
     /// the browser has already handed the Pixel its copy of the event with this ID.
     /// </summary>
     string? BrowserEventId { get; }
+
+    /// <summary>
+    /// The pixels this request's events go to, and that its page should initialize (<c>fbq('init', id)</c>):
+    /// <c>MetaConversions:PixelId</c> and the <c>MetaConversions:Pixels</c> whose hosts match the request's host.
+    /// Empty when no pixel is configured.
+    /// </summary>
+    IReadOnlyList<string> PixelIds { get; }
 }

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Http;
 using CapiMiddleware.Cookies;
 using CapiMiddleware.Events;
 using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace CapiMiddleware.Context;
 
@@ -112,6 +114,15 @@ internal sealed class MetaRequestContext : IMetaRequestContext
         {
             var values = _httpContext.Request.Headers[EventIdHeader];
             return values.Count == 1 && EventIds.IsValidBrowserEventId(values[0]) ? values[0] : null;
+        }
+    }
+
+    public IReadOnlyList<string> PixelIds
+    {
+        get
+        {
+            var options = _httpContext.RequestServices.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>().CurrentValue;
+            return Dispatch.PixelRouting.For(options).PixelIdsForHost(_httpContext.Request.Host.Host);
         }
     }
 

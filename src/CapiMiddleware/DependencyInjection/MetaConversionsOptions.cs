@@ -19,6 +19,15 @@ public sealed class MetaConversionsOptions
     public string? PixelId { get; set; }
 
     /// <summary>
+    /// More pixels (datasets) that events go to, each with its own access token if needed and optionally only for
+    /// some hosts (one pixel per storefront, say): <c>MetaConversions:Pixels:0:PixelId</c>,
+    /// <c>MetaConversions:Pixels:0:AccessToken</c>, <c>MetaConversions:Pixels:0:Hosts:0</c>. An event goes to
+    /// <see cref="PixelId"/> and to every pixel here whose <see cref="MetaPixelOptions.Hosts"/> match the request's host
+    /// (or name none), each copy with the same event ID. The default value is empty.
+    /// </summary>
+    public IList<MetaPixelOptions> Pixels { get; set; } = new List<MetaPixelOptions>();
+
+    /// <summary>
     /// The Conversions API access token. When absent, nothing is sent: each batch is written to the log at
     /// Information level instead, exactly as it would be sent ("show, don't send"). Never logged, never put in a URL.
     /// </summary>
@@ -95,6 +104,9 @@ public sealed class MetaConversionsOptions
     public OutboxOptions Outbox { get; set; } = new();
 
     internal bool SendsToMeta => !string.IsNullOrEmpty(AccessToken);
+
+    /// <summary>Which pixels events go to, built from these options on first use (<see cref="Dispatch.PixelRouting.For"/>).</summary>
+    internal Dispatch.PixelRouting? Routing { get; set; }
 }
 
 /// <summary>The default values of <see cref="MetaConversionsOptions"/>, in one place.</summary>

@@ -15,14 +15,14 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
     {
         var failures = new List<string>();
 
-        if (!string.IsNullOrEmpty(options.PixelId) && (options.PixelId.Length > 20 || !options.PixelId.All(char.IsAsciiDigit)))
+        if (!string.IsNullOrEmpty(options.PixelId) && !IsPixelId(options.PixelId))
         {
             failures.Add($"{Prefix}PixelId must be the numeric ID of a Meta Pixel (dataset), such as 123456789012345; got '{Shorten(options.PixelId)}'.");
         }
 
         if (!string.IsNullOrEmpty(options.AccessToken))
         {
-            if (string.IsNullOrEmpty(options.PixelId))
+            if (string.IsNullOrEmpty(options.PixelId) && (options.Pixels is null || options.Pixels.Count == 0))
             {
                 failures.Add($"{Prefix}PixelId is required when {Prefix}AccessToken is set: events need a pixel to go to.");
             }
@@ -45,10 +45,8 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
             failures.Add($"{Prefix}GraphApiVersion must look like '{MetaConversionsDefaults.GraphApiVersion}'; got '{Shorten(options.GraphApiVersion)}'.");
         }
 
-        if (options.TestEventCode is { } code && (code.Length is 0 or > 64 || code.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '_' && c != '-')))
-        {
-            failures.Add($"{Prefix}TestEventCode must be the code shown in Events Manager's Test Events tab, such as TEST12345; got '{Shorten(code)}'.");
-        }
+        ValidateTestEventCode(options.TestEventCode, Prefix + "TestEventCode", failures);
+        ValidatePixels(options, failures);
 
         if (options.CookieDomain is { } domain && !IsDomain(domain))
         {
@@ -94,6 +92,80 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static void ValidatePixels(MetaConversionsOptions options, List<string> failures)
+    {
+        if (options.Pixels is null)
+        {
+            failures.Add($"{Prefix}Pixels must not be null.");
+            return;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        if (!string.IsNullOrEmpty(options.PixelId))
+        {
+            seen.Add(options.PixelId);
+        }
+
+        for (var i = 0; i < options.Pixels.Count; i++)
+        {
+            var key = $"{Prefix}Pixels:{i}:";
+            var pixel = options.Pixels[i];
+            if (pixel is null)
+            {
+                failures.Add($"{key}PixelId is required.");
+                continue;
+            }
+
+            if (string.IsNullOrEmpty(pixel.PixelId))
+            {
+                failures.Add($"{key}PixelId is required: the numeric ID of a Meta Pixel (dataset), such as 123456789012345.");
+            }
+            else if (!IsPixelId(pixel.PixelId))
+            {
+                failures.Add($"{key}PixelId must be the numeric ID of a Meta Pixel (dataset), such as 123456789012345; got '{Shorten(pixel.PixelId)}'.");
+            }
+            else if (!seen.Add(pixel.PixelId))
+            {
+                failures.Add($"{key}PixelId {pixel.PixelId} is configured twice; each pixel may appear once ({Prefix}PixelId or one {Prefix}Pixels entry).");
+            }
+
+            if (!string.IsNullOrEmpty(pixel.AccessToken) && pixel.AccessToken.Any(char.IsWhiteSpace))
+            {
+                failures.Add($"{key}AccessToken contains white space; copy the token again from Events Manager.");
+            }
+
+            if (!string.IsNullOrEmpty(pixel.AppSecret) && string.IsNullOrEmpty(pixel.AccessToken) && string.IsNullOrEmpty(options.AccessToken))
+            {
+                failures.Add($"{key}AppSecret is set but no access token is: set {key}AccessToken or {Prefix}AccessToken.");
+            }
+
+            ValidateTestEventCode(pixel.TestEventCode, key + "TestEventCode", failures);
+            if (pixel.Hosts is null)
+            {
+                failures.Add($"{key}Hosts must not be null; leave it out for every host.");
+                continue;
+            }
+
+            for (var h = 0; h < pixel.Hosts.Count; h++)
+            {
+                if (pixel.Hosts[h] is not { } host || !IsDomain(host.Trim()))
+                {
+                    failures.Add($"{key}Hosts:{h} must be a host name such as shop.example.com (no scheme, port or path); got '{Shorten(pixel.Hosts[h])}'.");
+                }
+            }
+        }
+    }
+
+    private static void ValidateTestEventCode(string? code, string setting, List<string> failures)
+    {
+        if (code is not null && (code.Length is 0 or > 64 || code.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '_' && c != '-')))
+        {
+            failures.Add($"{setting} must be the code shown in Events Manager's Test Events tab, such as TEST12345; got '{Shorten(code)}'.");
+        }
+    }
+
+    private static bool IsPixelId(string value) => value.Length <= 20 && value.All(char.IsAsciiDigit);
 
     private static void ValidateOutbox(OutboxOptions? outbox, List<string> failures)
     {

@@ -19,8 +19,8 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Debug, "Sent {Count} events to pixel {PixelId}; Meta received {Received} (fbtrace_id {FbTraceId}).", EventName = "BatchSent")]
     public static partial void BatchSent(ILogger logger, int count, string pixelId, int received, string fbTraceId);
 
-    [LoggerMessage(5, LogLevel.Information, "Not sending {Count} events (no MetaConversions:AccessToken set); would POST to {Target}: {Payload}", EventName = "WouldSend")]
-    public static partial void WouldSend(ILogger logger, int count, string target, string payload);
+    [LoggerMessage(5, LogLevel.Information, "Not sending {Count} events (no {TokenSetting} set); would POST to {Target}: {Payload}", EventName = "WouldSend")]
+    public static partial void WouldSend(ILogger logger, int count, string tokenSetting, string target, string payload);
 
     [LoggerMessage(6, LogLevel.Warning, "Meta did not accept {Count} events for pixel {PixelId}; trying again in {Delay}. {Failure}", EventName = "BatchDeferred")]
     public static partial void BatchDeferred(ILogger logger, int count, string pixelId, TimeSpan delay, string failure);
@@ -28,7 +28,7 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Error, "Meta rejected {Count} events for pixel {PixelId} (first: {EventName} {EventId}); they will not be retried. {Failure}", EventName = "EventsRejected")]
     public static partial void EventsRejected(ILogger logger, int count, string pixelId, string eventName, string eventId, string failure);
 
-    [LoggerMessage(8, LogLevel.Error, "Sending to Meta is paused. {Fix} {Failure} {Queued} events are kept and will be sent once this is fixed.", EventName = "TokenProblem")]
+    [LoggerMessage(8, LogLevel.Error, "Sending to Meta with this token is paused. {Fix} {Failure} {Queued} events are kept and will be sent once this is fixed.", EventName = "TokenProblem")]
     public static partial void TokenProblem(ILogger logger, string fix, string failure, long queued);
 
     [LoggerMessage(9, LogLevel.Information, "Retrying a batch (attempt {Attempt}) in {Delay}: {Failure}", EventName = "Retrying")]

@@ -47,16 +47,27 @@ internal sealed class ConversionQueue : IConversionQueue
     public async ValueTask<bool> EnqueueAsync(ConversionEvent conversionEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(conversionEvent);
-        var result = await EnqueueAsync(conversionEvent, conversionEvent.EventId ?? EventIds.NewId(), cancellationToken).ConfigureAwait(false);
+        var result = await EnqueueAsync(conversionEvent, conversionEvent.EventId ?? EventIds.NewId(), host: null, cancellationToken).ConfigureAwait(false);
         return result.Status == EnqueueStatus.Queued;
     }
 
-    internal async ValueTask<EnqueueResult> EnqueueAsync(ConversionEvent conversionEvent, string eventId, CancellationToken cancellationToken)
+    /// <param name="conversionEvent">The event.</param>
+    /// <param name="eventId">Its ID.</param>
+    /// <param name="host">The host of the request it comes from, which picks its pixels; null for an event with no request.</param>
+    /// <param name="cancellationToken">Cancels waiting for a durable store.</param>
+    internal async ValueTask<EnqueueResult> EnqueueAsync(ConversionEvent conversionEvent, string eventId, string? host, CancellationToken cancellationToken)
     {
         var options = _options.CurrentValue;
         if (!options.Enabled)
         {
             return new EnqueueResult(EnqueueStatus.Disabled, null);
+        }
+
+        var pixels = PixelsFor(conversionEvent, host, options, out var pixelProblem);
+        if (pixels is null)
+        {
+            Log.EventInvalid(_logger, conversionEvent.EventName, eventId, pixelProblem!);
+            return new EnqueueResult(EnqueueStatus.Invalid, null);
         }
 
         var graphEvent = GraphEventWriter.TryCreate(conversionEvent, eventId, _time.GetUtcNow(), out var problem);
@@ -67,21 +78,26 @@ internal sealed class ConversionQueue : IConversionQueue
         }
 
         _diagnostics.Observe(graphEvent);
-        var entry = new OutboxEntry
-        {
-            PixelId = options.PixelId ?? string.Empty,
-            EventName = graphEvent.EventName,
-            EventId = eventId,
-            EventTime = graphEvent.EventTime,
-            ActionSource = graphEvent.ActionSource,
-            Payload = GraphEventWriter.Serialize(graphEvent),
-            EnqueuedAt = _time.GetUtcNow(),
-        };
-
-        bool stored;
+        var payload = GraphEventWriter.Serialize(graphEvent);
+        var enqueuedAt = _time.GetUtcNow();
+        var stored = true;
         try
         {
-            stored = await _store.EnqueueAsync(entry, cancellationToken).ConfigureAwait(false);
+            // One entry per pixel, all with the same payload and event ID: Meta deduplicates per pixel.
+            foreach (var pixelId in pixels)
+            {
+                var entry = new OutboxEntry
+                {
+                    PixelId = pixelId,
+                    EventName = graphEvent.EventName,
+                    EventId = eventId,
+                    EventTime = graphEvent.EventTime,
+                    ActionSource = graphEvent.ActionSource,
+                    Payload = payload,
+                    EnqueuedAt = enqueuedAt,
+                };
+                stored &= await _store.EnqueueAsync(entry, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -101,5 +117,45 @@ internal sealed class ConversionQueue : IConversionQueue
 
         Log.EventQueued(_logger, graphEvent.EventName, eventId);
         return new EnqueueResult(EnqueueStatus.Queued, graphEvent);
+    }
+
+    /// <summary>The pixel IDs the event goes to, or null with the reason when it names one that is not configured or none applies.</summary>
+    private IReadOnlyList<string>? PixelsFor(ConversionEvent conversionEvent, string? host, MetaConversionsOptions options, out string? problem)
+    {
+        problem = null;
+        var routing = PixelRouting.For(options);
+        if (conversionEvent.PixelIds is { } chosen)
+        {
+            foreach (var id in chosen)
+            {
+                if (!routing.IsConfigured(id))
+                {
+                    problem = $"it names pixel '{(id.Length <= 20 ? id : id[..20])}', which is not configured in MetaConversions:PixelId or MetaConversions:Pixels";
+                    return null;
+                }
+            }
+
+            return chosen.Count == 0 ? null : chosen.Distinct(StringComparer.Ordinal).ToArray();
+        }
+
+        var routes = routing.ForHost(host);
+        if (routes.Count == 0)
+        {
+            problem = $"no pixel is configured for host '{host}': set MetaConversions:PixelId, or a MetaConversions:Pixels entry whose Hosts include it";
+            return null;
+        }
+
+        if (routes.Count == 1)
+        {
+            return [routes[0].PixelId];
+        }
+
+        var ids = new string[routes.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = routes[i].PixelId;
+        }
+
+        return ids;
     }
 }

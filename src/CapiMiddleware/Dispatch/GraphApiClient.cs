@@ -37,12 +37,12 @@ internal sealed class GraphApiClient : IConversionTransport
         _logger = logger;
     }
 
-    public async Task<GraphSendResult> SendAsync(string pixelId, IReadOnlyList<OutboxEntry> batch, MetaConversionsOptions options, CancellationToken cancellationToken)
+    public async Task<GraphSendResult> SendAsync(PixelRoute pixel, IReadOnlyList<OutboxEntry> batch, MetaConversionsOptions options, CancellationToken cancellationToken)
     {
         var buffer = new ArrayBufferWriter<byte>(EstimateSize(batch));
-        var proof = string.IsNullOrEmpty(options.AppSecret) ? null : GraphRequestBody.AppSecretProof(options.AccessToken!, options.AppSecret);
-        GraphRequestBody.Write(buffer, batch, options.TestEventCode, appSecretProof: proof);
-        var request = new AttemptState(this, GraphRequestBody.EventsPath(options, pixelId), buffer.WrittenMemory, options.AccessToken!, pixelId);
+        var proof = string.IsNullOrEmpty(pixel.AppSecret) ? null : GraphRequestBody.AppSecretProof(pixel.AccessToken!, pixel.AppSecret);
+        GraphRequestBody.Write(buffer, batch, pixel.TestEventCode, appSecretProof: proof);
+        var request = new AttemptState(this, GraphRequestBody.EventsPath(options, pixel.PixelId), buffer.WrittenMemory, pixel.AccessToken!, pixel.PixelId);
 
         try
         {

@@ -18,14 +18,14 @@ internal sealed class LogOnlyTransport : IConversionTransport
 
     public LogOnlyTransport(ILogger<LogOnlyTransport> logger) => _logger = logger;
 
-    public Task<GraphSendResult> SendAsync(string pixelId, IReadOnlyList<OutboxEntry> batch, MetaConversionsOptions options, CancellationToken cancellationToken)
+    public Task<GraphSendResult> SendAsync(PixelRoute pixel, IReadOnlyList<OutboxEntry> batch, MetaConversionsOptions options, CancellationToken cancellationToken)
     {
         if (_logger.IsEnabled(LogLevel.Information))
         {
             var buffer = new ArrayBufferWriter<byte>();
-            GraphRequestBody.Write(buffer, batch, options.TestEventCode, MaskClientAddress);
-            var target = string.IsNullOrEmpty(pixelId) ? "(no MetaConversions:PixelId set)" : GraphRequestBody.EventsPath(options, pixelId);
-            Log.WouldSend(_logger, batch.Count, target, Encoding.UTF8.GetString(buffer.WrittenSpan));
+            GraphRequestBody.Write(buffer, batch, pixel.TestEventCode, MaskClientAddress);
+            var target = string.IsNullOrEmpty(pixel.PixelId) ? "(no MetaConversions:PixelId set)" : GraphRequestBody.EventsPath(options, pixel.PixelId);
+            Log.WouldSend(_logger, batch.Count, pixel.TokenSetting, target, Encoding.UTF8.GetString(buffer.WrittenSpan));
             foreach (var entry in batch)
             {
                 Log.WouldSendEvent(_logger, entry.EventName, entry.EventId, EstimateMatchQuality(entry.Payload));

@@ -161,11 +161,13 @@ internal sealed class OutboxSender : BackgroundService
 
     private async Task SendToPixelAsync(string pixelId, IReadOnlyList<OutboxEntry> batch, MetaConversionsOptions options, CancellationToken cancellationToken)
     {
-        IConversionTransport transport = options.SendsToMeta ? _graph : _logOnly;
+        var routing = PixelRouting.For(options);
+        var pixel = routing.ForPixel(pixelId);
+        IConversionTransport transport = pixel.SendsToMeta ? _graph : _logOnly;
         GraphSendResult result;
         try
         {
-            result = await transport.SendAsync(pixelId, batch, options, cancellationToken).ConfigureAwait(false);
+            result = await transport.SendAsync(pixel, batch, options, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -195,9 +197,18 @@ internal sealed class OutboxSender : BackgroundService
 
             case SendOutcome.TokenRejected:
             case SendOutcome.PermissionDenied:
-                await ReportTokenProblemAsync(result).ConfigureAwait(false);
-                _pausedFor = options;
-                await _store.RetryLaterAsync(batch, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+                await ReportTokenProblemAsync(result, pixel).ConfigureAwait(false);
+                if (routing.HasSeveral)
+                {
+                    // Only this pixel's token is refused: its events wait for the next probe, the other pixels go on.
+                    await _store.RetryLaterAsync(batch, options.TokenProbeInterval, CancellationToken.None).ConfigureAwait(false);
+                }
+                else
+                {
+                    _pausedFor = options;
+                    await _store.RetryLaterAsync(batch, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+                }
+
                 break;
 
             case SendOutcome.Cancelled:
@@ -238,7 +249,7 @@ internal sealed class OutboxSender : BackgroundService
         _pausedFor = null;
     }
 
-    private async Task ReportTokenProblemAsync(GraphSendResult result)
+    private async Task ReportTokenProblemAsync(GraphSendResult result, PixelRoute pixel)
     {
         var now = _time.GetUtcNow();
         if (now - _lastTokenError < TokenErrorInterval)
@@ -248,8 +259,8 @@ internal sealed class OutboxSender : BackgroundService
 
         _lastTokenError = now;
         var fix = result.Outcome == SendOutcome.TokenRejected
-            ? "The access token is expired or invalid: generate a new one in Events Manager and set MetaConversions:AccessToken."
-            : "The access token lacks a permission for this pixel: check the system user's access to the dataset in Business Settings.";
+            ? $"The access token of pixel {pixel.PixelId} is expired or invalid: generate a new one in Events Manager and set {pixel.TokenSetting}."
+            : $"The access token ({pixel.TokenSetting}) lacks a permission for pixel {pixel.PixelId}: check the system user's access to the dataset in Business Settings.";
         Log.TokenProblem(_logger, fix, result.Describe(), await _store.CountAsync(CancellationToken.None).ConfigureAwait(false));
     }
 

@@ -32,6 +32,14 @@ public sealed record ConversionEvent(string EventName)
     /// <summary>What it was worth and what it was about.</summary>
     public CustomData CustomData { get; init; } = new();
 
+    /// <summary>
+    /// The pixels (datasets) this event goes to, each of them configured in <see cref="MetaConversionsOptions.PixelId"/>
+    /// or <see cref="MetaConversionsOptions.Pixels"/>. The default value is <see langword="null"/>: the pixels of the
+    /// request's host, or, for an event with no request, <see cref="MetaConversionsOptions.PixelId"/> and the pixels
+    /// that name no host.
+    /// </summary>
+    public IReadOnlyList<string>? PixelIds { get; init; }
+
     /// <summary>Whether Meta should use the event for attribution only and not for ads delivery optimization (<c>opt_out</c>).</summary>
     public bool OptOut { get; init; }
 }

@@ -36,6 +36,8 @@ public sealed class ConversionEventBuilder
 
     internal string? EventSourceUrl { get; private set; }
 
+    internal IReadOnlyList<string>? PixelIds { get; private set; }
+
     internal bool IsCancelled { get; private set; }
 
     /// <summary>Whether the browser has already sent its copy (the request carried the snippet's event ID).</summary>
@@ -142,6 +144,30 @@ public sealed class ConversionEventBuilder
         return this;
     }
 
+    /// <summary>
+    /// Sends this event to these pixels only, instead of every pixel of the request's host; the Pixel's copy then uses
+    /// <c>trackSingle</c> for each of them. Each must be configured in <c>MetaConversions:PixelId</c> or
+    /// <c>MetaConversions:Pixels</c>.
+    /// </summary>
+    /// <param name="pixelIds">One or more pixel IDs.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder SendToPixels(params string[] pixelIds)
+    {
+        ArgumentNullException.ThrowIfNull(pixelIds);
+        if (pixelIds.Length == 0)
+        {
+            throw new ArgumentException("Name at least one pixel ID.", nameof(pixelIds));
+        }
+
+        foreach (var id in pixelIds)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(id, nameof(pixelIds));
+        }
+
+        PixelIds = [.. pixelIds];
+        return this;
+    }
+
     /// <summary>Decides not to report this event after all: neither the server nor the Pixel sends it.</summary>
     public void Cancel() => IsCancelled = true;
 
@@ -160,6 +186,7 @@ public sealed class ConversionEventBuilder
             ReferrerUrl = request.Referrer,
             UserData = User,
             CustomData = Data,
+            PixelIds = PixelIds,
         };
     }
 }

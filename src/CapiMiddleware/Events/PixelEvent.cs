@@ -12,6 +12,11 @@ internal sealed record PixelEvent(
     [property: JsonPropertyName("eventId")] string EventId,
     [property: JsonPropertyName("data")] GraphCustomData Data)
 {
+    /// <summary>The pixels to fire it for with <c>trackSingle</c>; <see langword="null"/> (omitted) for every pixel on the page.</summary>
+    [JsonPropertyName("pixelIds")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? PixelIds { get; init; }
+
     public static string MethodFor(string eventName) => MetaEventNames.IsStandard(eventName) ? "track" : "trackCustom";
 }
 
@@ -22,8 +27,13 @@ internal sealed class PixelPageData
     [JsonPropertyName("v")]
     public int Version { get; init; } = 1;
 
+    /// <summary>The first of <see cref="PixelIds"/>, for snippets older than <c>pixelIds</c>.</summary>
     [JsonPropertyName("pixelId")]
     public string? PixelId { get; init; }
+
+    /// <summary>The pixels of this page's host, which the snippet initializes when it loads the Pixel.</summary>
+    [JsonPropertyName("pixelIds")]
+    public IReadOnlyList<string> PixelIds { get; init; } = [];
 
     [JsonPropertyName("loadPixel")]
     public bool LoadPixel { get; init; }

@@ -88,9 +88,11 @@ public sealed class MetaPixelTagHelper : TagHelper
 
         var host = http.Request.Host.Host;
         var cookieDomain = MetaCookies.CookieDomainFor(options.CookieDomain, host);
+        var pixelIds = Dispatch.PixelRouting.For(options).PixelIdsForHost(host);
         var data = new PixelPageData
         {
-            PixelId = string.IsNullOrEmpty(options.PixelId) ? null : options.PixelId,
+            PixelId = pixelIds.Count > 0 ? pixelIds[0] : null,
+            PixelIds = pixelIds,
             LoadPixel = LoadPixel,
             CookieDomain = cookieDomain,
             SubdomainIndex = MetaCookies.SubdomainIndex(cookieDomain, host),

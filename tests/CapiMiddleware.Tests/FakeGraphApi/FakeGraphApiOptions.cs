@@ -7,6 +7,12 @@ public sealed class FakeGraphApiOptions
     public string ExpectedAccessToken { get; set; } = "test-token";
 
     /// <summary>
+    /// Pixels whose requests must carry a token of their own instead of <see cref="ExpectedAccessToken"/>.
+    /// The default value is empty.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> PixelAccessTokens { get; set; } = new Dictionary<string, string>();
+
+    /// <summary>
     /// The Graph API version every request must use, e.g. <c>"v24.0"</c>.
     /// The default value is <see langword="null"/>: any version of the form <c>vNN.N</c>.
     /// </summary>

@@ -88,6 +88,7 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
             snapshot.ExpectedAccessToken = options.ExpectedAccessToken;
             snapshot.ApiVersion = options.ApiVersion;
             snapshot.ResponseDelay = options.ResponseDelay;
+            snapshot.PixelAccessTokens = new Dictionary<string, string>(options.PixelAccessTokens);
             snapshot.TimeProvider = options.TimeProvider ?? TimeProvider.System;
         }
 
@@ -485,7 +486,9 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
                 "An access token is required to request this resource.");
         }
 
-        var expected = _options.ExpectedAccessToken;
+        var expected = request.PixelId is { } pixel && _options.PixelAccessTokens.TryGetValue(pixel, out var own)
+            ? own
+            : _options.ExpectedAccessToken;
         if ((headerToken is not null && headerToken != expected) || (bodyToken is not null && bodyToken != expected))
         {
             return new GraphApiError(400, GraphErrorCodes.InvalidAccessToken, null,

@@ -54,9 +54,10 @@ public sealed class TestApp : IAsyncDisposable
         bool sendToGraph = true,
         Action<IServiceCollection>? services = null,
         Action<WebApplication>? beforeLibrary = null,
-        Action<WebApplication>? endpoints = null)
+        Action<WebApplication>? endpoints = null,
+        FakeGraphApiOptions? graphOptions = null)
     {
-        var graph = sendToGraph ? await FakeGraphApiServer.StartAsync() : null;
+        var graph = sendToGraph ? await FakeGraphApiServer.StartAsync(graphOptions) : null;
         var logs = new LogCapture();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {

@@ -77,6 +77,15 @@ public sealed class TestController : Controller
         return View("Page");
     }
 
+    /// <summary>A purchase reported to the given pixels only.</summary>
+    [HttpPost("/purchase-to")]
+    [MetaConversion(MetaEventNames.Purchase)]
+    public IActionResult PurchaseTo([FromQuery] string orderId, [FromQuery] string[] pixel)
+    {
+        HttpContext.MetaConversion().UseEventId(orderId).WithValue(10m, "USD").SendToPixels(pixel);
+        return View("Page");
+    }
+
     /// <summary>A purchase that forgets its currency: Meta would reject it, so it must not be queued.</summary>
     [HttpPost("/purchase-without-value")]
     [MetaConversion(MetaEventNames.Purchase)]
