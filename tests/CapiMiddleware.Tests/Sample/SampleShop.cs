@@ -17,6 +17,10 @@ namespace CapiMiddleware.Tests.Sample;
 /// </summary>
 public class SampleShop : IAsyncLifetime
 {
+    public const string MainPixelId = "1234567890";
+    public const string SecondStorePixelId = "2222222222";
+    public const string SecondStoreHost = "second-store.test";
+
     private Factory _factory = null!;
 
     public FakeGraphApiServer Graph { get; private set; } = null!;
@@ -53,13 +57,14 @@ public class SampleShop : IAsyncLifetime
         return client;
     }
 
-    /// <summary>Waits for the one server event with this ID to reach the fake Graph API, and returns it.</summary>
+    /// <summary>Waits for the one server event with this ID to reach the fake Graph API for the main pixel, and returns it.</summary>
     public async Task<JsonElement> WaitForServerEventAsync(string eventId)
     {
         bool Matches(JsonElement e) => e.GetProperty("event_id").GetString() == eventId;
-        await Eventually.TrueAsync(() => Graph.AcceptedEvents.Any(Matches), $"event {eventId} reaches the fake Graph API\n{Logs.AllText}");
+        IEnumerable<JsonElement> MainPixel() => Graph.Requests.Where(r => r.PixelId == MainPixelId && r.StatusCode == 200).SelectMany(r => r.Events);
+        await Eventually.TrueAsync(() => MainPixel().Any(Matches), $"event {eventId} reaches the fake Graph API\n{Logs.AllText}");
         await Task.Delay(100); // a duplicate would arrive in the same batch or right after
-        return Assert.Single(Graph.AcceptedEvents, Matches);
+        return Assert.Single(MainPixel(), Matches);
     }
 
     private sealed class Factory(FakeGraphApiServer graph, LogCapture logs, bool sendsToGraph) : WebApplicationFactory<Program>
@@ -68,9 +73,13 @@ public class SampleShop : IAsyncLifetime
         {
             if (sendsToGraph)
             {
-                builder.UseSetting("MetaConversions:PixelId", "1234567890");
+                builder.UseSetting("MetaConversions:PixelId", MainPixelId);
                 builder.UseSetting("MetaConversions:AccessToken", graph.Options.ExpectedAccessToken);
                 builder.UseSetting("MetaConversions:GraphApiBaseUrl", graph.BaseUrl.ToString());
+
+                // A second storefront with its own pixel, on its own host only.
+                builder.UseSetting("MetaConversions:Pixels:0:PixelId", SecondStorePixelId);
+                builder.UseSetting("MetaConversions:Pixels:0:Hosts:0", SecondStoreHost);
             }
 
             builder.UseSetting("MetaConversions:FlushInterval", "00:00:00.050");

@@ -205,6 +205,25 @@ public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder re
         Assert.Equal("1234567890", PageData.Read(html).GetProperty("pixelId").GetString());
     }
 
+    [Fact]
+    public async Task A_second_storefront_host_initializes_and_reports_to_its_own_pixel_too()
+    {
+        using var browser = shop.CreateBrowser(new CookieContainer());
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/products/2") { Headers = { Host = SampleShop.SecondStoreHost } };
+        using var response = await browser.SendAsync(request);
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Contains($"[\"1234567890\",\"{SampleShop.SecondStorePixelId}\"]", html); // the base code inits both
+        var pixel = Assert.Single(PageData.Events(html));
+        await shop.WaitForServerEventAsync(pixel.EventId);
+        await Eventually.TrueAsync(
+            () => shop.Graph.Requests.Any(r => r.PixelId == SampleShop.SecondStorePixelId && r.Events.Any(e => e.GetProperty("event_id").GetString() == pixel.EventId)),
+            "the second store's pixel gets its copy");
+
+        var home = await browser.GetStringAsync("/");
+        Assert.Contains("[\"1234567890\"]", home);
+    }
+
     private static string Cookie(CookieContainer jar, string name) =>
         jar.GetAllCookies().Single(c => c.Name == name).Value;
 
