@@ -99,10 +99,13 @@ internal sealed class GraphApiClient : IConversionTransport
             return cached.Item2;
         }
 
-        var pipeline = new ResiliencePipelineBuilder<GraphSendResult> { TimeProvider = _time }
-            .AddRetry(new RetryStrategyOptions<GraphSendResult>
+        // Polly refuses a retry strategy of 0 attempts; MaxRetryAttempts = 0 means one attempt, no retry.
+        var builder = new ResiliencePipelineBuilder<GraphSendResult> { TimeProvider = _time };
+        if (options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<GraphSendResult>
             {
-                MaxRetryAttempts = Math.Max(options.MaxRetryAttempts, 0),
+                MaxRetryAttempts = options.MaxRetryAttempts,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = options.RetryBaseDelay,
@@ -126,9 +129,10 @@ internal sealed class GraphApiClient : IConversionTransport
                     Log.Retrying(_logger, args.AttemptNumber + 1, args.RetryDelay, reason);
                     return ValueTask.CompletedTask;
                 },
-            })
-            .AddTimeout(options.AttemptTimeout)
-            .Build();
+            });
+        }
+
+        var pipeline = builder.AddTimeout(options.AttemptTimeout).Build();
 
         Volatile.Write(ref _pipeline, Tuple.Create(options, pipeline));
         return pipeline;
