@@ -28,13 +28,15 @@ internal sealed class GraphApiClient : IConversionTransport
     private readonly IHttpClientFactory _httpClientFactory;
     private readonly TimeProvider _time;
     private readonly ILogger<GraphApiClient> _logger;
+    private readonly DeliveryTelemetry _telemetry;
     private Tuple<MetaConversionsOptions, ResiliencePipeline<GraphSendResult>>? _pipeline;
 
-    public GraphApiClient(IHttpClientFactory httpClientFactory, TimeProvider time, ILogger<GraphApiClient> logger)
+    public GraphApiClient(IHttpClientFactory httpClientFactory, TimeProvider time, ILogger<GraphApiClient> logger, DeliveryTelemetry telemetry)
     {
         _httpClientFactory = httpClientFactory;
         _time = time;
         _logger = logger;
+        _telemetry = telemetry;
     }
 
     public async Task<GraphSendResult> SendAsync(string pixelId, IReadOnlyList<OutboxEntry> batch, MetaConversionsOptions options, CancellationToken cancellationToken)
@@ -42,7 +44,7 @@ internal sealed class GraphApiClient : IConversionTransport
         var buffer = new ArrayBufferWriter<byte>(EstimateSize(batch));
         var proof = string.IsNullOrEmpty(options.AppSecret) ? null : GraphRequestBody.AppSecretProof(options.AccessToken!, options.AppSecret);
         GraphRequestBody.Write(buffer, batch, options.TestEventCode, appSecretProof: proof);
-        var request = new AttemptState(this, GraphRequestBody.EventsPath(options, pixelId), buffer.WrittenMemory, options.AccessToken!, pixelId);
+        var request = new AttemptState(this, GraphRequestBody.EventsPath(options, pixelId), buffer.WrittenMemory, options.AccessToken!, pixelId) { EventCount = batch.Count };
 
         try
         {
@@ -67,6 +69,11 @@ internal sealed class GraphApiClient : IConversionTransport
 
     private async Task<GraphSendResult> SendOnceAsync(AttemptState state, CancellationToken cancellationToken)
     {
+        if (++state.Attempt > 1)
+        {
+            _telemetry.Retrying(state.EventCount, state.Attempt);
+        }
+
         using var content = new ReadOnlyMemoryContent(state.Body);
         content.Headers.ContentType = JsonContentType;
         using var message = new HttpRequestMessage(HttpMethod.Post, state.Url) { Content = content };
@@ -190,5 +197,11 @@ internal sealed class GraphApiClient : IConversionTransport
         return size;
     }
 
-    private sealed record AttemptState(GraphApiClient Client, string Url, ReadOnlyMemory<byte> Body, string AccessToken, string PixelId);
+    private sealed record AttemptState(GraphApiClient Client, string Url, ReadOnlyMemory<byte> Body, string AccessToken, string PixelId)
+    {
+        public int EventCount { get; init; }
+
+        /// <summary>The attempt under way, from 1: every one after the first is a retry (counted as such).</summary>
+        public int Attempt { get; set; }
+    }
 }
