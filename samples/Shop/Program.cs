@@ -11,6 +11,9 @@ builder.Services.AddSingleton<Store>();
 // The whole integration: options from the "MetaConversions" section (or MetaConversions__* variables).
 builder.Services.AddMetaConversions(builder.Configuration.GetSection("MetaConversions"));
 
+// GET /health: Degraded while sending to Meta fails, Unhealthy while Meta refuses the access token.
+builder.Services.AddHealthChecks().AddMetaConversions();
+
 // Behind a local reverse proxy, take the visitor's address from X-Forwarded-For (loopback proxies are trusted by default).
 builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
 
@@ -33,6 +36,7 @@ app.Use((context, next) =>
 app.UseStaticFiles();
 app.UseMetaConversions();
 app.MapControllers();
+app.MapHealthChecks("/health");
 
 app.Run();
 

@@ -103,7 +103,8 @@ public sealed class MetaConversionsOptions
     /// <summary>Where events wait to be sent: in memory (the default), in an SQLite file, or in Redis.</summary>
     public OutboxOptions Outbox { get; set; } = new();
 
-    internal bool SendsToMeta => !string.IsNullOrEmpty(AccessToken);
+    /// <summary>Whether any pixel has a token, so events are sent rather than shown in the log.</summary>
+    internal bool SendsToMeta => Dispatch.PixelRouting.For(this).AnySendsToMeta;
 
     /// <summary>Which pixels events go to, built from these options on first use (<see cref="Dispatch.PixelRouting.For"/>).</summary>
     internal Dispatch.PixelRouting? Routing { get; set; }

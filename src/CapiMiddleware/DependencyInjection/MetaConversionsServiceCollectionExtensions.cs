@@ -74,6 +74,11 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<PendingPixelEvents>();
         services.TryAddSingleton<ConversionRecorder>();
         services.TryAddSingleton<MatchDiagnostics>();
+        services.TryAddSingleton<ConversionMetrics>();
+        services.TryAddSingleton<QueueDepth>();
+        services.TryAddSingleton<DeliveryHealth>();
+        services.TryAddSingleton<DeliveryTelemetry>();
+        services.TryAddSingleton<MetaConversionsHealthCheck>();
         services.AddHostedService<OutboxSender>();
         return services;
     }

@@ -20,15 +20,12 @@ internal sealed class MatchDiagnostics
     private readonly Counter<long> _bands;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastWarning = new(StringComparer.Ordinal);
 
-    public MatchDiagnostics(IMeterFactory meterFactory, ILogger<MatchDiagnostics> logger, TimeProvider time)
+    public MatchDiagnostics(ConversionMetrics metrics, ILogger<MatchDiagnostics> logger, TimeProvider time)
     {
         _logger = logger;
         _time = time;
-        var meter = meterFactory.Create(MetaConversionsDiagnostics.MeterName);
-        _identifiers = meter.CreateCounter<long>(
-            "capimiddleware.events.identifiers", "{identifier}", "Identifiers carried by queued events, by identifier (em, ph, fbc, ...).");
-        _bands = meter.CreateCounter<long>(
-            "capimiddleware.events.match_quality", "{event}", "Queued events by estimated match quality band.");
+        _identifiers = metrics.Identifiers;
+        _bands = metrics.MatchQualityBands;
     }
 
     public MatchQuality Observe(GraphEvent graphEvent)

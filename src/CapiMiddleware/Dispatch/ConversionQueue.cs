@@ -24,6 +24,7 @@ internal sealed class ConversionQueue : IConversionQueue
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly TimeProvider _time;
     private readonly MatchDiagnostics _diagnostics;
+    private readonly ConversionMetrics _metrics;
     private readonly ILogger<ConversionQueue> _logger;
     private long _dropped;
 
@@ -32,12 +33,14 @@ internal sealed class ConversionQueue : IConversionQueue
         IOptionsMonitor<MetaConversionsOptions> options,
         TimeProvider time,
         MatchDiagnostics diagnostics,
+        ConversionMetrics metrics,
         ILogger<ConversionQueue> logger)
     {
         _store = store;
         _options = options;
         _time = time;
         _diagnostics = diagnostics;
+        _metrics = metrics;
         _logger = logger;
     }
 
@@ -74,6 +77,7 @@ internal sealed class ConversionQueue : IConversionQueue
         if (graphEvent is null)
         {
             Log.EventInvalid(_logger, conversionEvent.EventName, eventId, problem!);
+            _metrics.Dropped(ConversionMetrics.Invalid);
             return new EnqueueResult(EnqueueStatus.Invalid, null);
         }
 
@@ -105,6 +109,7 @@ internal sealed class ConversionQueue : IConversionQueue
             // and the Pixel's copy go on.
             Interlocked.Increment(ref _dropped);
             Log.OutboxWriteFailed(_logger, ex, graphEvent.EventName, eventId);
+            _metrics.Dropped(ConversionMetrics.StoreFailed);
             return new EnqueueResult(EnqueueStatus.Failed, graphEvent);
         }
 
@@ -112,10 +117,12 @@ internal sealed class ConversionQueue : IConversionQueue
         {
             var dropped = Interlocked.Increment(ref _dropped);
             Log.QueueFull(_logger, graphEvent.EventName, eventId, options.QueueCapacity, dropped);
+            _metrics.Dropped(ConversionMetrics.QueueFull);
             return new EnqueueResult(EnqueueStatus.Full, graphEvent);
         }
 
         Log.EventQueued(_logger, graphEvent.EventName, eventId);
+        _metrics.Accepted(graphEvent.EventName);
         return new EnqueueResult(EnqueueStatus.Queued, graphEvent);
     }
 

@@ -28,13 +28,15 @@ internal sealed class GraphApiClient : IConversionTransport
     private readonly IHttpClientFactory _httpClientFactory;
     private readonly TimeProvider _time;
     private readonly ILogger<GraphApiClient> _logger;
+    private readonly DeliveryTelemetry _telemetry;
     private Tuple<MetaConversionsOptions, ResiliencePipeline<GraphSendResult>>? _pipeline;
 
-    public GraphApiClient(IHttpClientFactory httpClientFactory, TimeProvider time, ILogger<GraphApiClient> logger)
+    public GraphApiClient(IHttpClientFactory httpClientFactory, TimeProvider time, ILogger<GraphApiClient> logger, DeliveryTelemetry telemetry)
     {
         _httpClientFactory = httpClientFactory;
         _time = time;
         _logger = logger;
+        _telemetry = telemetry;
     }
 
     public async Task<GraphSendResult> SendAsync(PixelRoute pixel, IReadOnlyList<OutboxEntry> batch, MetaConversionsOptions options, CancellationToken cancellationToken)
@@ -42,7 +44,7 @@ internal sealed class GraphApiClient : IConversionTransport
         var buffer = new ArrayBufferWriter<byte>(EstimateSize(batch));
         var proof = string.IsNullOrEmpty(pixel.AppSecret) ? null : GraphRequestBody.AppSecretProof(pixel.AccessToken!, pixel.AppSecret);
         GraphRequestBody.Write(buffer, batch, pixel.TestEventCode, appSecretProof: proof);
-        var request = new AttemptState(this, GraphRequestBody.EventsPath(options, pixel.PixelId), buffer.WrittenMemory, pixel.AccessToken!, pixel.PixelId);
+        var request = new AttemptState(this, GraphRequestBody.EventsPath(options, pixel.PixelId), buffer.WrittenMemory, pixel.AccessToken!, pixel.PixelId) { EventCount = batch.Count };
 
         try
         {
@@ -67,6 +69,11 @@ internal sealed class GraphApiClient : IConversionTransport
 
     private async Task<GraphSendResult> SendOnceAsync(AttemptState state, CancellationToken cancellationToken)
     {
+        if (++state.Attempt > 1)
+        {
+            _telemetry.Retrying(state.EventCount, state.Attempt);
+        }
+
         using var content = new ReadOnlyMemoryContent(state.Body);
         content.Headers.ContentType = JsonContentType;
         using var message = new HttpRequestMessage(HttpMethod.Post, state.Url) { Content = content };
@@ -99,10 +106,13 @@ internal sealed class GraphApiClient : IConversionTransport
             return cached.Item2;
         }
 
-        var pipeline = new ResiliencePipelineBuilder<GraphSendResult> { TimeProvider = _time }
-            .AddRetry(new RetryStrategyOptions<GraphSendResult>
+        // Polly refuses a retry strategy of 0 attempts; MaxRetryAttempts = 0 means one attempt, no retry.
+        var builder = new ResiliencePipelineBuilder<GraphSendResult> { TimeProvider = _time };
+        if (options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<GraphSendResult>
             {
-                MaxRetryAttempts = Math.Max(options.MaxRetryAttempts, 0),
+                MaxRetryAttempts = options.MaxRetryAttempts,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = options.RetryBaseDelay,
@@ -126,9 +136,10 @@ internal sealed class GraphApiClient : IConversionTransport
                     Log.Retrying(_logger, args.AttemptNumber + 1, args.RetryDelay, reason);
                     return ValueTask.CompletedTask;
                 },
-            })
-            .AddTimeout(options.AttemptTimeout)
-            .Build();
+            });
+        }
+
+        var pipeline = builder.AddTimeout(options.AttemptTimeout).Build();
 
         Volatile.Write(ref _pipeline, Tuple.Create(options, pipeline));
         return pipeline;
@@ -186,5 +197,11 @@ internal sealed class GraphApiClient : IConversionTransport
         return size;
     }
 
-    private sealed record AttemptState(GraphApiClient Client, string Url, ReadOnlyMemory<byte> Body, string AccessToken, string PixelId);
+    private sealed record AttemptState(GraphApiClient Client, string Url, ReadOnlyMemory<byte> Body, string AccessToken, string PixelId)
+    {
+        public int EventCount { get; init; }
+
+        /// <summary>The attempt under way, from 1: every one after the first is a retry (counted as such).</summary>
+        public int Attempt { get; set; }
+    }
 }

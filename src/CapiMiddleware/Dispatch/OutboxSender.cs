@@ -17,6 +17,7 @@ internal sealed class OutboxSender : BackgroundService
     private readonly IOutboxStore _store;
     private readonly GraphApiClient _graph;
     private readonly LogOnlyTransport _logOnly;
+    private readonly DeliveryTelemetry _telemetry;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<OutboxSender> _logger;
@@ -28,6 +29,7 @@ internal sealed class OutboxSender : BackgroundService
         IOutboxStore store,
         GraphApiClient graph,
         LogOnlyTransport logOnly,
+        DeliveryTelemetry telemetry,
         IOptionsMonitor<MetaConversionsOptions> options,
         TimeProvider time,
         ILogger<OutboxSender> logger)
@@ -35,6 +37,7 @@ internal sealed class OutboxSender : BackgroundService
         _store = store;
         _graph = graph;
         _logOnly = logOnly;
+        _telemetry = telemetry;
         _options = options;
         _time = time;
         _logger = logger;
@@ -164,6 +167,7 @@ internal sealed class OutboxSender : BackgroundService
         var routing = PixelRouting.For(options);
         var pixel = routing.ForPixel(pixelId);
         IConversionTransport transport = pixel.SendsToMeta ? _graph : _logOnly;
+        using var telemetry = _telemetry.StartSend(pixelId, batch.Count, pixel.SendsToMeta);
         GraphSendResult result;
         try
         {
@@ -174,6 +178,8 @@ internal sealed class OutboxSender : BackgroundService
             // Whatever went wrong, the leased entries go back to the store rather than vanish.
             result = GraphSendResult.TransientFailure($"{ex.GetType().Name}: {ex.Message}");
         }
+
+        telemetry.Complete(result, batch);
 
         switch (result.Outcome)
         {

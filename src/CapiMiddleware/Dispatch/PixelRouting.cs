@@ -68,6 +68,9 @@ internal sealed class PixelRouting
         }
     }
 
+    /// <summary>Whether any pixel (or, with none configured, the shared settings) has an access token.</summary>
+    public bool AnySendsToMeta => _fallback.SendsToMeta || _byId.Values.Any(r => r.SendsToMeta);
+
     /// <summary>Whether more than one pixel is configured.</summary>
     public bool HasSeveral => _byId.Count > 1;
 

@@ -82,6 +82,23 @@ public sealed class SendingTests
     }
 
     [Fact]
+    public async Task With_no_retries_a_failed_send_is_tried_once_and_goes_round_again()
+    {
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.MaxRetryAttempts = 0;
+            o.RequeueDelay = TimeSpan.FromMilliseconds(100);
+        });
+        app.Graph!.EnqueueResponse(FakeResponse.Status(500));
+
+        await app.Services.GetRequiredService<IConversionQueue>().EnqueueAsync(SampleEvents.Purchase("ord-1"));
+
+        await app.Graph.WaitForEventsAsync(1, Wait);
+        Assert.Equal(2, app.Graph.Requests.Count);
+        Assert.Empty(app.Logs.WithEventId(9)); // no retry within the send: the second request is the next round
+    }
+
+    [Fact]
     public async Task Retry_after_is_honoured()
     {
         await using var app = await TestApp.StartAsync();

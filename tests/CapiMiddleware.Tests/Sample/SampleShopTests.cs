@@ -224,6 +224,16 @@ public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder re
         Assert.Contains("[\"1234567890\"]", home);
     }
 
+    [Fact]
+    public async Task The_health_endpoint_reports_how_sending_to_Meta_goes()
+    {
+        using var browser = shop.CreateBrowser(new CookieContainer());
+        using var response = await browser.GetAsync("/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
     private static string Cookie(CookieContainer jar, string name) =>
         jar.GetAllCookies().Single(c => c.Name == name).Value;
 

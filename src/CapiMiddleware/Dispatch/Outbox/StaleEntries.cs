@@ -19,12 +19,14 @@ internal sealed class StaleEntries
         $"less a safety margin of {SafetyMargin.TotalHours:0} hour";
 
     private readonly TimeProvider _time;
+    private readonly ConversionMetrics _metrics;
     private readonly ILogger<StaleEntries> _logger;
     private long _dropped;
 
-    public StaleEntries(TimeProvider time, ILogger<StaleEntries> logger)
+    public StaleEntries(TimeProvider time, ConversionMetrics metrics, ILogger<StaleEntries> logger)
     {
         _time = time;
+        _metrics = metrics;
         _logger = logger;
     }
 
@@ -54,6 +56,7 @@ internal sealed class StaleEntries
         if (stale is not null)
         {
             var dropped = Interlocked.Add(ref _dropped, stale.Count);
+            _metrics.Dropped(ConversionMetrics.Stale, stale.Count);
             Log.StaleEventsDropped(_logger, stale.Count, stale[^1].EventName, stale[^1].EventId, Reason, dropped);
         }
 

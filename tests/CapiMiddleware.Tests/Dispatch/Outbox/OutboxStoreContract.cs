@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
+using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CapiMiddleware.Tests.Dispatch.Outbox;
@@ -16,7 +17,7 @@ public abstract class OutboxStoreContract : IAsyncLifetime
 
     private readonly List<IOutboxStore> _opened = [];
 
-    private protected StaleEntries Stale { get; } = new(TimeProvider.System, NullLogger<StaleEntries>.Instance);
+    private protected StaleEntries Stale { get; } = new(TimeProvider.System, TestMeters.NewConversionMetrics(), NullLogger<StaleEntries>.Instance);
 
     public virtual Task InitializeAsync() => Task.CompletedTask;
 

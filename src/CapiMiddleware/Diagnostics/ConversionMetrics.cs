@@ -1,0 +1,160 @@
+using System.Diagnostics.Metrics;
+using CapiMiddleware.Dispatch;
+
+namespace CapiMiddleware.Diagnostics;
+
+/// <summary>
+/// The library's one <see cref="Meter"/> (<see cref="MetaConversionsDiagnostics.MeterName"/>), created once through
+/// <see cref="IMeterFactory"/>, and every instrument on it. Counts are of events, not of batches. Tags are built only
+/// when an instrument is listened to.
+/// </summary>
+/// <remarks>
+/// The path of an event, and where it is counted: <c>capimiddleware.events.accepted</c> when it is stored in the outbox,
+/// or <c>capimiddleware.events.dropped</c> when it never is (or grows too old there); then, per send to Meta,
+/// <c>capimiddleware.events.sent</c> or <c>capimiddleware.events.failed</c>, and <c>capimiddleware.events.retried</c>
+/// each time it is sent again after a temporary failure. Without an access token nothing is sent, so only accepted,
+/// dropped and the queue depth move.
+/// </remarks>
+internal sealed class ConversionMetrics
+{
+    // Failure and drop reasons, the values of the "reason" tag.
+    public const string Transient = "transient";
+    public const string TokenRejected = "token_rejected";
+    public const string PermissionDenied = "permission_denied";
+    public const string Invalid = "invalid";
+    public const string Rejected = "rejected";
+    public const string QueueFull = "queue_full";
+    public const string StoreFailed = "store_failed";
+    public const string Stale = "stale";
+
+    private static readonly int[] BatchSizeBuckets = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
+
+    // http.client.request.duration's buckets, stretched to cover retries within one send.
+    private static readonly double[] DurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120];
+
+    private readonly Counter<long> _accepted;
+    private readonly Counter<long> _sent;
+    private readonly Counter<long> _failed;
+    private readonly Counter<long> _dropped;
+    private readonly Counter<long> _retried;
+    private readonly Histogram<int> _batchSize;
+    private readonly Histogram<double> _sendDuration;
+
+    public ConversionMetrics(IMeterFactory meterFactory)
+    {
+        Meter = meterFactory.Create(MetaConversionsDiagnostics.MeterName, typeof(ConversionMetrics).Assembly.GetName().Version?.ToString());
+        Identifiers = Meter.CreateCounter<long>(
+            "capimiddleware.events.identifiers", "{identifier}", "Identifiers carried by queued events, by identifier (em, ph, fbc, ...).");
+        MatchQualityBands = Meter.CreateCounter<long>(
+            "capimiddleware.events.match_quality", "{event}", "Queued events by estimated match quality band.");
+        _accepted = Meter.CreateCounter<long>(
+            "capimiddleware.events.accepted", "{event}", "Events stored in the outbox to be sent, by event name.");
+        _sent = Meter.CreateCounter<long>(
+            "capimiddleware.events.sent", "{event}", "Events Meta acknowledged (HTTP 200), by event name.");
+        _failed = Meter.CreateCounter<long>(
+            "capimiddleware.events.failed", "{event}",
+            "Events of sends Meta did not accept, by reason: transient, token_rejected, permission_denied (all kept and sent again), invalid, rejected (dead-lettered).");
+        _dropped = Meter.CreateCounter<long>(
+            "capimiddleware.events.dropped", "{event}",
+            "Events that will never be sent, by reason: invalid (refused before queueing), queue_full, store_failed, stale (too old for Meta).");
+        _retried = Meter.CreateCounter<long>(
+            "capimiddleware.events.retried", "{event}",
+            "Events sent again after a temporary failure: a retry within one send, or a batch put back to go round again.");
+        _batchSize = Meter.CreateHistogram(
+            "capimiddleware.batch.size", "{event}", "Events per send to Meta.", tags: null,
+            new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchSizeBuckets });
+        _sendDuration = Meter.CreateHistogram(
+            "capimiddleware.send.duration", "s", "How long one send of a batch to Meta took, its retries included, by outcome.", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+    }
+
+    public Meter Meter { get; }
+
+    /// <summary><c>capimiddleware.events.identifiers</c>, recorded by <see cref="MatchDiagnostics"/>.</summary>
+    public Counter<long> Identifiers { get; }
+
+    /// <summary><c>capimiddleware.events.match_quality</c>, recorded by <see cref="MatchDiagnostics"/>.</summary>
+    public Counter<long> MatchQualityBands { get; }
+
+    /// <summary>
+    /// Creates <c>capimiddleware.queue.depth</c>: the events the outbox holds. A gauge, not an up-down counter, because a
+    /// shared store (Redis, one SQLite file) reports the same events from every node: they must not be summed.
+    /// </summary>
+    public void ObserveQueueDepth(Func<IEnumerable<Measurement<long>>> observe) =>
+        Meter.CreateObservableGauge(
+            "capimiddleware.queue.depth", observe, "{event}", "Events the outbox holds: waiting, being sent, or waiting to be retried.");
+
+    public void Accepted(string eventName)
+    {
+        if (_accepted.Enabled)
+        {
+            _accepted.Add(1, new KeyValuePair<string, object?>("event_name", eventName));
+        }
+    }
+
+    public void Dropped(string reason, int count = 1)
+    {
+        if (_dropped.Enabled)
+        {
+            _dropped.Add(count, new KeyValuePair<string, object?>("reason", reason));
+        }
+    }
+
+    public void Retried(int count)
+    {
+        if (_retried.Enabled)
+        {
+            _retried.Add(count);
+        }
+    }
+
+    public void Sent(IReadOnlyList<OutboxEntry> batch)
+    {
+        if (!_sent.Enabled)
+        {
+            return;
+        }
+
+        // A batch is usually runs of a few event names: one Add per run, not per event.
+        var run = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            run++;
+            if (i == batch.Count - 1 || !string.Equals(batch[i].EventName, batch[i + 1].EventName, StringComparison.Ordinal))
+            {
+                _sent.Add(run, new KeyValuePair<string, object?>("event_name", batch[i].EventName));
+                run = 0;
+            }
+        }
+    }
+
+    public void Failed(string reason, int count)
+    {
+        if (_failed.Enabled)
+        {
+            _failed.Add(count, new KeyValuePair<string, object?>("reason", reason));
+        }
+    }
+
+    public void SendMeasured(int batchSize, TimeSpan duration, SendOutcome outcome)
+    {
+        _batchSize.Record(batchSize);
+        if (_sendDuration.Enabled)
+        {
+            _sendDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", OutcomeName(outcome)));
+        }
+    }
+
+    /// <summary>The value of the <c>outcome</c> tag (and of the send Activity's): <c>accepted</c>, <c>transient</c>, ...</summary>
+    public static string OutcomeName(SendOutcome outcome) => outcome switch
+    {
+        SendOutcome.Accepted => "accepted",
+        SendOutcome.Transient => Transient,
+        SendOutcome.InvalidEvents => "invalid_events",
+        SendOutcome.TokenRejected => TokenRejected,
+        SendOutcome.PermissionDenied => PermissionDenied,
+        SendOutcome.Rejected => Rejected,
+        SendOutcome.Cancelled => "cancelled",
+        _ => outcome.ToString().ToLowerInvariant(),
+    };
+}

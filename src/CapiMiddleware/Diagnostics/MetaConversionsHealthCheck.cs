@@ -1,0 +1,103 @@
+using System.Globalization;
+using CapiMiddleware.Dispatch;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace CapiMiddleware.Diagnostics;
+
+/// <summary>
+/// The health check behind <c>AddHealthChecks().AddMetaConversions()</c>: how sending to Meta goes in this process
+/// (<see cref="DeliveryHealth"/>), with the outbox's depth (<see cref="QueueDepth"/>).
+/// </summary>
+/// <remarks>
+/// Healthy while Meta accepts batches, before anything was sent, without an access token (nothing is sent) and when
+/// the library is off. Degraded while sends fail temporarily (events are kept and sent again) or the outbox store
+/// cannot be read. The registration's failure status (Unhealthy unless chosen otherwise) while Meta refuses the token or
+/// a permission, until a send is accepted again. The data carries no secret: counts, times, and Graph's own description
+/// of the last failure.
+/// </remarks>
+internal sealed class MetaConversionsHealthCheck : IHealthCheck
+{
+    private readonly DeliveryHealth _health;
+    private readonly QueueDepth _queueDepth;
+    private readonly IOptionsMonitor<MetaConversionsOptions> _options;
+
+    public MetaConversionsHealthCheck(DeliveryHealth health, QueueDepth queueDepth, IOptionsMonitor<MetaConversionsOptions> options)
+    {
+        _health = health;
+        _queueDepth = queueDepth;
+        _options = options;
+    }
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var options = _options.CurrentValue;
+        if (!options.Enabled)
+        {
+            return HealthCheckResult.Healthy("Off: MetaConversions:Enabled is false.");
+        }
+
+        var depth = await _queueDepth.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var state = _health.Current;
+        var data = Data(depth, state);
+
+        if (!options.SendsToMeta)
+        {
+            return HealthCheckResult.Healthy("No MetaConversions:AccessToken is set: events are written to the log, not sent.", data);
+        }
+
+        if (state.Paused is { } paused)
+        {
+            var problem = paused == SendOutcome.TokenRejected
+                ? "Meta refuses the access token (expired or invalid)"
+                : "the access token lacks a permission for this pixel";
+            return new HealthCheckResult(
+                context.Registration?.FailureStatus ?? HealthStatus.Unhealthy,
+                $"Sending is paused: {problem}. Events are kept. {state.LastFailure}",
+                data: data);
+        }
+
+        if (state.FailingSince is { } since)
+        {
+            return HealthCheckResult.Degraded(
+                string.Create(CultureInfo.InvariantCulture,
+                    $"Sending to Meta fails: {state.ConsecutiveFailures} failed sends since {since:u}. Events are kept and sent again. Last failure: {state.LastFailure}"),
+                data: data);
+        }
+
+        if (depth.Failure is { } failure)
+        {
+            return HealthCheckResult.Degraded($"The outbox store cannot be read ({failure}).", data: data);
+        }
+
+        return HealthCheckResult.Healthy(state.LastSuccess is null ? "Nothing sent yet." : "Meta accepts the events sent.", data);
+    }
+
+    private static Dictionary<string, object> Data(QueueDepth.Reading depth, DeliveryState state)
+    {
+        var data = new Dictionary<string, object>(StringComparer.Ordinal);
+        if (depth.Count is { } count)
+        {
+            data["queue_depth"] = count;
+        }
+
+        if (state.LastSuccess is { } success)
+        {
+            data["last_success"] = success;
+        }
+
+        if (state.FailingSince is { } since)
+        {
+            data["failing_since"] = since;
+            data["consecutive_failures"] = state.ConsecutiveFailures;
+        }
+
+        if (state.LastFailure is { } failure)
+        {
+            data["last_failure"] = failure;
+            data["last_failure_at"] = state.LastFailureAt!.Value;
+        }
+
+        return data;
+    }
+}
