@@ -59,7 +59,7 @@ internal sealed class ConversionQueue : IConversionQueue
             return new EnqueueResult(EnqueueStatus.Disabled, null);
         }
 
-        var graphEvent = GraphEventWriter.TryCreate(conversionEvent, eventId, _time.GetUtcNow(), out var problem);
+        var graphEvent = GraphEventWriter.TryCreate(conversionEvent, eventId, _time.GetUtcNow(), out var problem, options.LimitedDataUse?.ToDataProcessingOptions());
         if (graphEvent is null)
         {
             Log.EventInvalid(_logger, conversionEvent.EventName, eventId, problem!);
