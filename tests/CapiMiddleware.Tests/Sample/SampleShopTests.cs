@@ -200,7 +200,9 @@ public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder re
         var nonce = Regex.Match(csp, "'nonce-([^']+)'").Groups[1].Value;
 
         Assert.DoesNotContain("unsafe-inline", csp);
-        Assert.Contains($"<script nonce=\"{nonce}\">", html);
+        // No inline script at all: the snippet loads the Pixel (consent and Limited Data Use before init).
+        Assert.DoesNotMatch("<script(?![^>]*\\b(src=|type=\"application/json\"))[^>]*>", html);
+        Assert.True(PageData.Read(html).GetProperty("loadPixel").GetBoolean());
         Assert.Matches($"<script src=\"/_capi/meta-capi\\.[0-9a-f]{{12}}\\.js\" defer nonce=\"{Regex.Escape(nonce)}\"></script>", html);
         Assert.Equal("1234567890", PageData.Read(html).GetProperty("pixelId").GetString());
     }
