@@ -46,6 +46,16 @@ export interface MetaEventData {
   [key: string]: unknown;
 }
 
+/**
+ * Arguments of `fbq('dataProcessingOptions', options, country, state)`: `['LDU']` with Meta's country
+ * (1 = US, 0 = geolocate) and state (e.g. 1000 = California, 0 = geolocate) codes, or `[]` alone.
+ */
+export interface MetaCapiDataProcessingOptions {
+  options: ['LDU'] | [];
+  country?: number;
+  state?: number;
+}
+
 /** One server event, fired as `fbq(method, name, data, { eventID: eventId })`. */
 export interface MetaCapiBlockEvent {
   method: 'track' | 'trackCustom';
@@ -59,6 +69,11 @@ export interface MetaCapiBlockEvent {
    * `fbq('trackSingle' | 'trackSingleCustom', pixelId, name, data, { eventID })` for each.
    */
   pixelIds?: string[];
+  /**
+   * This event's own data processing options: set with `fbq('dataProcessingOptions', ...)` just before it,
+   * and the page's (or `[]`) restored just after. Absent: the page's apply.
+   */
+  dataProcessingOptions?: MetaCapiDataProcessingOptions;
 }
 
 /**
@@ -81,6 +96,16 @@ export interface MetaCapiDataBlock {
   cookieDomain: string | null;
   /** The `i` in `fb.{i}.{creationTimeMs}.{payload}`. */
   subdomainIndex: number;
+  /**
+   * Whether the server found tracking consent for this request (absent: true). When false, the snippet calls
+   * `fbq('consent', 'revoke')` first (before `init` when it loads the Pixel), writes no cookies and fires nothing
+   * until `metaCapi.consent(true)`; the server sent no events for the request.
+   */
+  consent?: boolean;
+  /** True for a crawler: no Pixel, no cookies, no events, and `metaCapi.consent()` is ignored. */
+  crawler?: boolean;
+  /** The site's Limited Data Use, applied with `fbq('dataProcessingOptions', ...)` before `init`. */
+  dataProcessingOptions?: MetaCapiDataProcessingOptions;
   events: MetaCapiBlockEvent[];
 }
 
@@ -91,13 +116,22 @@ export interface MetaCapi {
   /**
    * Fires an event through the Pixel with a new event ID (`track` for standard names,
    * `trackCustom` otherwise; waits up to about 10 s for `window.fbq`) and returns the ID,
-   * to be sent to the server with {@link MetaCapi.eventHeaders}. Never throws.
+   * to be sent to the server with {@link MetaCapi.eventHeaders}. Without consent, or for a crawler, fires nothing
+   * but still returns an ID. Never throws.
    */
   track(name: MetaStandardEventName | (string & {}), data?: MetaEventData): string;
   /** `{ 'X-Meta-Event-Id': eventId }` (an empty object for an empty or non-string ID). */
   eventHeaders(eventId: string): MetaCapiEventHeaders;
   /** A new event ID: 128 random bits as 32 lowercase hex characters. */
   newEventId(): string;
+  /**
+   * Tells the snippet the visitor's tracking choice, from a cookie banner or consent platform: `true` grants, anything
+   * else revokes. On a change it calls `fbq('consent', 'grant' | 'revoke')`; granting writes the `_fbc`/`_fbp`
+   * cookies the server held back (from `?fbclid=` in the current URL), revoking deletes them. Nothing is replayed:
+   * events withheld before consent stay unsent, and `track()` fires again from now on. Tell the server too (for
+   * ASP.NET Core's CookiePolicy, `ITrackingConsentFeature.GrantConsent()`), so its events follow.
+   */
+  consent(granted: boolean): void;
   /** The snippet's version. */
   readonly version: string;
 }

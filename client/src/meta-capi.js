@@ -4,7 +4,9 @@
  * Reads the server's JSON data block (#meta-capi-data), fires each server event
  * through the Meta Pixel with the same event ID (so Meta deduplicates the browser
  * and server copies), keeps the first-party _fbc/_fbp cookies in place on pages
- * served without the middleware, and exposes window.metaCapi.
+ * served without the middleware, and exposes window.metaCapi. Without tracking
+ * consent it writes no cookies and fires nothing, and keeps the Pixel's own consent
+ * (fbq('consent', 'grant' | 'revoke')) in step; crawlers get nothing at all.
  *
  * Rules for this file: ES2017 only (no ?. or ??, no class fields, no optional
  * catch binding, no object spread, no template literals), no dependencies, never
@@ -40,6 +42,15 @@
   var deadline = 0;
   var timer = null;
   var nonce = '';
+  // Cookie settings from the data block (subdomain index, domain), kept for writes after consent.
+  var cfg = { i: 1, domain: null };
+  // Tracking consent as the page knows it; null in chosen until metaCapi.consent() is called before start.
+  var consent = true;
+  var chosen = null;
+  var started = false;
+  var crawler = false;
+  // fbq('dataProcessingOptions', ...) arguments for the whole page, or null.
+  var pageProcessing = null;
 
   function warn(e) {
     if (warned) return;
@@ -159,8 +170,43 @@
     }
   }
 
-  // Meta's Pixel queue stub: calls wait in fbq.queue until fbevents.js drains them.
-  function loadPixel(pixelIds) {
+  // Withdrawn consent: the identifiers go too (host-only and on the configured domain).
+  function clearCookies() {
+    var names = ['_fbc', '_fbp'];
+    for (var k = 0; k < names.length; k++) {
+      if (readCookie(names[k]) === null) continue;
+      doc.cookie = names[k] + '=; path=/; max-age=0';
+      if (cfg.domain) doc.cookie = names[k] + '=; path=/; max-age=0; domain=' + cfg.domain;
+    }
+  }
+
+  function whole(n) {
+    return typeof n === 'number' && n >= 0 && n % 1 === 0 ? n : 0;
+  }
+
+  // The data block's {options, country, state} as fbq arguments: LDU with its location, or [] alone; null if absent.
+  function processingArgs(p) {
+    if (!isObject(p) || !Array.isArray(p.options)) return null;
+    if (p.options.indexOf('LDU') < 0) return ['dataProcessingOptions', []];
+    return ['dataProcessingOptions', ['LDU'], whole(p.country), whole(p.state)];
+  }
+
+  function setConsent(granted) {
+    if (crawler) return;
+    if (!started) {
+      chosen = granted;
+      return;
+    }
+    if (granted === consent) return;
+    consent = granted;
+    send(['consent', granted ? 'grant' : 'revoke']);
+    if (granted) guard(syncCookies, cfg);
+    else guard(clearCookies);
+  }
+
+  // Meta's Pixel queue stub: calls wait in fbq.queue until fbevents.js drains them. first (consent, data
+  // processing options) goes before init, as Meta asks.
+  function loadPixel(pixelIds, first) {
     var q = function () {
       if (q.callMethod) q.callMethod.apply(q, arguments);
       else q.queue.push(arguments);
@@ -171,6 +217,7 @@
     q.queue = [];
     win.fbq = q;
     if (!win._fbq) win._fbq = q;
+    for (var k = 0; k < first.length; k++) q.apply(win, first[k]);
     for (var p = 0; p < pixelIds.length; p++) q('init', pixelIds[p]);
     q('track', 'PageView');
     var s = doc.createElement('script');
@@ -194,21 +241,41 @@
   function start() {
     var d = readBlock();
     var i = d.subdomainIndex;
-    var cfg = {
+    cfg = {
       i: typeof i === 'number' && i >= 0 && i % 1 === 0 ? i : 1,
       domain: typeof d.cookieDomain === 'string' && /^[A-Za-z0-9.-]+$/.test(d.cookieDomain) ? d.cookieDomain : null
     };
-    guard(syncCookies, cfg);
+    if (d.crawler === true) {
+      // A crawler: no Pixel, no cookies, no events.
+      crawler = true;
+      return;
+    }
+    consent = d.consent !== false;
+    pageProcessing = processingArgs(d.dataProcessingOptions);
+    var first = [];
+    if (!consent) first.push(['consent', 'revoke']);
+    if (pageProcessing) first.push(pageProcessing);
+    if (consent) guard(syncCookies, cfg);
     var pixelIds = pixelIdList(d.pixelIds);
     if (!pixelIds.length && isPixelId(d.pixelId)) pixelIds = [d.pixelId];
-    if (d.loadPixel === true && pixelIds.length && !win.fbq) guard(loadPixel, pixelIds);
-    var events = Array.isArray(d.events) ? d.events : [];
+    if (d.loadPixel === true && pixelIds.length && !win.fbq) {
+      guard(function () {
+        loadPixel(pixelIds, first);
+      });
+    } else {
+      for (var f = 0; f < first.length; f++) send(first[f]);
+    }
+    started = true;
+    var events = consent && Array.isArray(d.events) ? d.events : [];
     for (var k = 0; k < events.length; k++) {
       var ev = events[k];
       if (!ev || typeof ev.name !== 'string' || !ev.name) continue;
       var method = ev.method === 'track' || ev.method === 'trackCustom' ? ev.method : methodFor(ev.name);
       var data = isObject(ev.data) ? ev.data : {};
       var options = typeof ev.eventId === 'string' && ev.eventId ? { eventID: ev.eventId } : null;
+      var own = processingArgs(ev.dataProcessingOptions);
+      // An event with its own data processing options: set them for it alone, then restore the page's.
+      if (own) send(own);
       var only = pixelIdList(ev.pixelIds);
       if (only.length) {
         // The server sent this event to these pixels only: so does the browser.
@@ -217,12 +284,14 @@
           if (options) single.push(options);
           send(single);
         }
-        continue;
+      } else {
+        var args = [method, ev.name, data];
+        if (options) args.push(options);
+        send(args);
       }
-      var args = [method, ev.name, data];
-      if (options) args.push(options);
-      send(args);
+      if (own) send(pageProcessing || ['dataProcessingOptions', []]);
     }
+    if (chosen !== null) setConsent(chosen);
   }
 
   function isPixelId(v) {
@@ -243,7 +312,8 @@
     track: function (name, data) {
       var id = newEventId();
       try {
-        if (typeof name === 'string' && name) {
+        // Without consent the ID is still returned (the server, also without consent, records nothing).
+        if (typeof name === 'string' && name && consent && !crawler) {
           send([methodFor(name), name, isObject(data) ? data : {}, { eventID: id }]);
         }
       } catch (e) {
@@ -255,6 +325,9 @@
       return typeof eventId === 'string' && eventId ? { 'X-Meta-Event-Id': eventId } : {};
     },
     newEventId: newEventId,
+    consent: function (granted) {
+      guard(setConsent, granted === true);
+    },
     version: VERSION
   };
 

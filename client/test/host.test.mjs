@@ -30,7 +30,7 @@ test('run(): the stub queue, the cookie jar and the API, JSON-clean', async () =
   assert.equal(r.cookieWrites.length, 1);
   assert.match(r.cookieWrites[0], /^_fbc=fb\.1\.\d+\.AbC; path=\/; max-age=7776000; samesite=lax; secure; domain=example\.com$/);
   assert.deepEqual(r.errors, []);
-  assert.deepEqual(r.api, ['track', 'eventHeaders', 'newEventId', 'version']);
+  assert.deepEqual(r.api, ['track', 'eventHeaders', 'newEventId', 'consent', 'version']);
   assert.equal(JSON.stringify(JSON.parse(JSON.stringify(r))), JSON.stringify(r));
 });
 

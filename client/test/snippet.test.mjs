@@ -233,7 +233,7 @@ test('included twice fires once and keeps one API object', () => {
 test('eventHeaders, newEventId, version and the API keys', () => {
   const b = page({ fbqPresent: true });
   const api = b.window.metaCapi;
-  assert.deepEqual(Object.keys(api), ['track', 'eventHeaders', 'newEventId', 'version']);
+  assert.deepEqual(Object.keys(api), ['track', 'eventHeaders', 'newEventId', 'consent', 'version']);
   assert.deepEqual(b.clean(api.eventHeaders('ord-1001')), { 'X-Meta-Event-Id': 'ord-1001' });
   const id = api.track('Purchase', { value: 1, currency: 'USD' });
   assert.deepEqual(b.clean(api.eventHeaders(id)), { 'X-Meta-Event-Id': id });
@@ -313,7 +313,7 @@ test('a console that throws is survived too', () => {
 test('the ES module build exports the same API and does nothing without a window', async () => {
   const mod = await import(new URL('../dist/meta-capi.mjs', import.meta.url));
   const api = mod.default;
-  assert.deepEqual(Object.keys(api), ['track', 'eventHeaders', 'newEventId', 'version']);
+  assert.deepEqual(Object.keys(api), ['track', 'eventHeaders', 'newEventId', 'consent', 'version']);
   assert.equal(api.version, pkg.version);
   assert.match(api.newEventId(), /^[0-9a-f]{32}$/);
   assert.match(api.track('Purchase', { value: 1 }), /^[0-9a-f]{32}$/);

@@ -14,6 +14,11 @@ builder.Services.AddMetaConversions(builder.Configuration.GetSection("MetaConver
 // GET /health: Degraded while sending to Meta fails, Unhealthy while Meta refuses the access token.
 builder.Services.AddHealthChecks().AddMetaConversions();
 
+// Cookie consent, as an EU shop needs it: until the visitor accepts the banner, ASP.NET Core's CookiePolicy says "no
+// consent", and the library sets no _fbc/_fbp cookies and sends no events. Shop:RequireConsent=false turns the banner off.
+var requireConsent = builder.Configuration.GetValue("Shop:RequireConsent", true);
+builder.Services.Configure<CookiePolicyOptions>(o => o.CheckConsentNeeded = _ => requireConsent);
+
 // Behind a local reverse proxy, take the visitor's address from X-Forwarded-For (loopback proxies are trusted by default).
 builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
 
@@ -34,6 +39,7 @@ app.Use((context, next) =>
 });
 
 app.UseStaticFiles();
+app.UseCookiePolicy();       // before the library: it reads the visitor's consent (ITrackingConsentFeature)
 app.UseMetaConversions();
 app.MapControllers();
 app.MapHealthChecks("/health");

@@ -1,5 +1,7 @@
 using CapiMiddleware.Context;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace CapiMiddleware;
 
@@ -59,5 +61,21 @@ public static class MetaConversionsHttpContextExtensions
     {
         ArgumentNullException.ThrowIfNull(context);
         return MetaRequestContext.Get(context);
+    }
+
+    /// <summary>
+    /// Whether this request may be tracked: the library is enabled, the visitor is no crawler, and consent is given
+    /// (<see cref="MetaConversionsOptions.ConsentResolver"/>, else ASP.NET Core's tracking consent feature). A layout
+    /// with Meta's own Pixel base code writes <c>fbq('consent', 'revoke')</c> before <c>fbq('init', ...)</c> when this is
+    /// <see langword="false"/>.
+    /// </summary>
+    /// <param name="context">The current request.</param>
+    /// <returns><see langword="true"/> when cookies may be set and events reported for this request.</returns>
+    public static bool IsMetaTrackingAllowed(this HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var services = context.RequestServices;
+        return services.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>().CurrentValue.Enabled
+            && services.GetRequiredService<TrackingConsent>().Allows(context);
     }
 }

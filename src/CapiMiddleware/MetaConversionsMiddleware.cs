@@ -10,7 +10,8 @@ namespace CapiMiddleware;
 
 /// <summary>
 /// Serves the browser snippet and keeps Meta's first-party cookies: captures <c>fbclid</c> into <c>_fbc</c> and mints
-/// <c>_fbp</c> on page views. A request with nothing to do costs a glance at a few headers and allocates nothing.
+/// <c>_fbp</c> on page views, for visitors who may be tracked (<see cref="TrackingConsent"/>: consent given, not a
+/// crawler). A request with nothing to do costs a glance at a few headers and allocates nothing.
 /// </summary>
 internal sealed class MetaConversionsMiddleware
 {
@@ -18,6 +19,7 @@ internal sealed class MetaConversionsMiddleware
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly SnippetFile _snippet;
     private readonly TimeProvider _time;
+    private readonly TrackingConsent _consent;
     private readonly ILogger<MetaConversionsMiddleware> _logger;
 
     public MetaConversionsMiddleware(
@@ -25,12 +27,14 @@ internal sealed class MetaConversionsMiddleware
         IOptionsMonitor<MetaConversionsOptions> options,
         SnippetFile snippet,
         TimeProvider time,
+        TrackingConsent consent,
         ILogger<MetaConversionsMiddleware> logger)
     {
         _next = next;
         _options = options;
         _snippet = snippet;
         _time = time;
+        _consent = consent;
         _logger = logger;
     }
 
@@ -78,6 +82,12 @@ internal sealed class MetaConversionsMiddleware
             return;
         }
 
+        // Crawlers and visitors without tracking consent get no cookies; the click ID is not kept either.
+        if (!_consent.Allows(context))
+        {
+            return;
+        }
+
         if (!CookieHeader.TryGetValue(cookies, MetaCookies.ClickIdName, out var fbc) || !MetaCookies.IsValid(fbc))
         {
             fbc = default;
@@ -106,6 +116,8 @@ internal sealed class MetaConversionsMiddleware
             Secure = request.IsHttps,
             HttpOnly = false, // the Pixel reads them
             Domain = domain,
+            // Consent was decided above (ConsentResolver included): CookiePolicy must not drop them on its own.
+            IsEssential = true,
         };
 
         if (decision.ClickId is { } clickId)

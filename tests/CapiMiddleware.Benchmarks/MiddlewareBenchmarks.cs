@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using CapiMiddleware.Context;
 using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,6 +28,7 @@ public class MiddlewareBenchmarks
             _services.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>(),
             _services.GetRequiredService<SnippetFile>(),
             TimeProvider.System,
+            _services.GetRequiredService<TrackingConsent>(),
             NullLogger<MetaConversionsMiddleware>.Instance);
 
         // Nothing to write, so the same context can be served again and again.

@@ -10,12 +10,14 @@ namespace CapiMiddleware.Context;
 /// <summary>
 /// Commits a request's conversion once its action has succeeded: the server's copy goes to the queue, the Pixel's
 /// copy to the page (or across the redirect), both with the same event ID. The one place every trigger (MVC filter,
-/// endpoint filter, imperative call) ends up in.
+/// endpoint filter, imperative call) ends up in. Crawlers and visitors without tracking consent
+/// (<see cref="TrackingConsent"/>) get neither copy.
 /// </summary>
 internal sealed class ConversionRecorder
 {
     private readonly ConversionQueue _queue;
     private readonly PendingPixelEvents _pending;
+    private readonly TrackingConsent _consent;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly ILogger<ConversionRecorder> _logger;
     private int _privateAddressReported;
@@ -23,11 +25,13 @@ internal sealed class ConversionRecorder
     public ConversionRecorder(
         ConversionQueue queue,
         PendingPixelEvents pending,
+        TrackingConsent consent,
         IOptionsMonitor<MetaConversionsOptions> options,
         ILogger<ConversionRecorder> logger)
     {
         _queue = queue;
         _pending = pending;
+        _consent = consent;
         _options = options;
         _logger = logger;
     }
@@ -55,6 +59,16 @@ internal sealed class ConversionRecorder
 
     private async ValueTask CommitCoreAsync(HttpContext context, ConversionEventBuilder builder, bool redirect)
     {
+        switch (_consent.Decide(context))
+        {
+            case TrackingDecision.NoConsent:
+                Log.EventNotTracked(_logger, builder.EventName, "the visitor has not consented to tracking");
+                return;
+            case TrackingDecision.Crawler:
+                Log.EventNotTracked(_logger, builder.EventName, "the request comes from a crawler");
+                return;
+        }
+
         var request = MetaRequestContext.Get(context);
         if (_options.CurrentValue.FillUserDataFromClaims)
         {
@@ -81,6 +95,7 @@ internal sealed class ConversionRecorder
             result.Event.CustomData ?? new GraphCustomData())
         {
             PixelIds = builder.PixelIds,
+            DataProcessingOptions = PixelDataProcessingOptions.From(builder.DataProcessingOptions),
         };
 
         if (redirect)

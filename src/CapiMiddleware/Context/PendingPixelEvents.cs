@@ -50,6 +50,7 @@ internal sealed class PendingPixelEvents
             Secure = context.Request.IsHttps,
             SameSite = SameSiteMode.Lax,
             MaxAge = Lifetime,
+            IsEssential = true, // only carried for a request that may be tracked (TrackingConsent)
         });
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http;
+
 namespace CapiMiddleware;
 
 /// <summary>
@@ -108,6 +110,74 @@ public sealed class MetaConversionsOptions
 
     /// <summary>Which pixels events go to, built from these options on first use (<see cref="Dispatch.PixelRouting.For"/>).</summary>
     internal Dispatch.PixelRouting? Routing { get; set; }
+
+    // ---- Consent, Limited Data Use and crawlers ----
+
+    /// <summary>
+    /// Decides whether a request may be tracked, for consent platforms that know better than ASP.NET Core's
+    /// <see cref="Microsoft.AspNetCore.Http.Features.ITrackingConsentFeature"/>: <see langword="true"/> tracks,
+    /// <see langword="false"/> does not (no <c>_fbc</c>/<c>_fbp</c> cookies, no events), <see langword="null"/> leaves
+    /// the decision to the tracking consent feature (the CookiePolicy middleware with <c>CheckConsentNeeded</c>), and
+    /// without that feature the request is tracked. It may be called more than once per request and must be quick.
+    /// When it throws, the failure is logged and it counts as having answered <see langword="null"/>.
+    /// The default value is <see langword="null"/>.
+    /// </summary>
+    public Func<HttpContext, bool?>? ConsentResolver { get; set; }
+
+    /// <summary>
+    /// Limited Data Use for every event that does not set its own <see cref="ConversionEvent.DataProcessingOptions"/>:
+    /// server events carry <c>data_processing_options</c>, and the Pixel is told the same.
+    /// </summary>
+    public LimitedDataUseOptions LimitedDataUse { get; set; } = new();
+
+    /// <summary>
+    /// Parts of a <c>User-Agent</c> that mark a crawler, matched case-insensitively anywhere in the header. Crawlers get no
+    /// cookies and report no events. Setting the list replaces the built-in one; an empty list turns the check off.
+    /// The default value is <see langword="null"/>: <see cref="DefaultCrawlerUserAgents"/>.
+    /// </summary>
+    public IList<string>? CrawlerUserAgents { get; set; }
+
+    /// <summary>
+    /// The built-in crawler list: Meta's own link-preview and catalogue crawlers (<c>facebookexternalhit</c>,
+    /// <c>meta-externalagent</c>, <c>Facebot</c>, <c>facebookcatalog</c>), the search engines and link previews most
+    /// sites see (Google, Bing, DuckDuckGo, Yandex, Baidu, Apple, Twitter/X, LinkedIn, Slack, Discord, WhatsApp,
+    /// Telegram, Pinterest), AI crawlers, and the generic <c>bot/</c>, <c>spider</c> and <c>crawler</c>. People browsing
+    /// inside Facebook's or Instagram's app are not crawlers (<c>FBAN</c>, <c>Instagram</c>) and are tracked. Headless
+    /// Chrome is not listed, so a site's own browser tests still see their events.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultCrawlerUserAgents { get; } =
+    [
+        "facebookexternalhit", "meta-externalagent", "meta-externalfetcher", "Facebot", "facebookcatalog",
+        "Googlebot", "Google-InspectionTool", "AdsBot-Google", "Mediapartners-Google", "Storebot-Google", "bingbot",
+        "DuckDuckBot", "YandexBot", "Baiduspider", "Applebot", "Twitterbot", "LinkedInBot", "Slackbot", "Discordbot",
+        "WhatsApp", "TelegramBot", "Pinterestbot", "GPTBot", "ClaudeBot", "CCBot", "PerplexityBot",
+        "bot/", "spider", "crawler",
+    ];
+}
+
+/// <summary>
+/// Limited Data Use (<c>data_processing_options: ["LDU"]</c>) for all events, the way Meta's US state privacy terms
+/// describe it. Bound from <c>MetaConversions:LimitedDataUse</c>.
+/// </summary>
+public sealed class LimitedDataUseOptions
+{
+    /// <summary>Whether events carry Limited Data Use. The default value is <see langword="false"/>.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>
+    /// <c>data_processing_options_country</c>: 1 for the United States, or 0 to let Meta geolocate the visitor.
+    /// The default value is 0.
+    /// </summary>
+    public int Country { get; set; }
+
+    /// <summary>
+    /// <c>data_processing_options_state</c>: Meta's state code (1000 for California), or 0 to let Meta geolocate the
+    /// visitor. The default value is 0.
+    /// </summary>
+    public int State { get; set; }
+
+    internal DataProcessingOptions? ToDataProcessingOptions() =>
+        Enabled ? DataProcessingOptions.LimitedDataUse(Country, State) : null;
 }
 
 /// <summary>The default values of <see cref="MetaConversionsOptions"/>, in one place.</summary>

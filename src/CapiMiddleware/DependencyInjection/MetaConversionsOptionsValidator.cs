@@ -89,6 +89,7 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
         }
 
         ValidateOutbox(options.Outbox, failures);
+        ValidateConsentAndCrawlers(options, failures);
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
@@ -210,6 +211,29 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
         if (outbox.LeaseTimeout < TimeSpan.FromSeconds(1) || outbox.LeaseTimeout > TimeSpan.FromHours(1))
         {
             failures.Add($"{Outbox}LeaseTimeout must be from 00:00:01 to 01:00:00; got {outbox.LeaseTimeout}.");
+        }
+    }
+
+    private static void ValidateConsentAndCrawlers(MetaConversionsOptions options, List<string> failures)
+    {
+        if (options.LimitedDataUse is null)
+        {
+            failures.Add($"{Prefix}LimitedDataUse must not be null.");
+        }
+        else if (DataProcessingOptions.Problem(options.LimitedDataUse.Country, options.LimitedDataUse.State) is { } problem)
+        {
+            failures.Add($"{Prefix}LimitedDataUse:Country and {Prefix}LimitedDataUse:State are not valid: {problem}.");
+        }
+
+        if (options.CrawlerUserAgents is { } crawlers)
+        {
+            foreach (var crawler in crawlers)
+            {
+                if (string.IsNullOrWhiteSpace(crawler) || crawler.Length > 200)
+                {
+                    failures.Add($"{Prefix}CrawlerUserAgents must hold parts of a User-Agent, 1 to 200 characters each, such as facebookexternalhit; got '{Shorten(crawler)}'.");
+                }
+            }
         }
     }
 

@@ -72,6 +72,7 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<GraphApiClient>();
         services.TryAddSingleton<LogOnlyTransport>();
         services.TryAddSingleton<PendingPixelEvents>();
+        services.TryAddSingleton<TrackingConsent>();
         services.TryAddSingleton<ConversionRecorder>();
         services.TryAddSingleton<MatchDiagnostics>();
         services.TryAddSingleton<ConversionMetrics>();

@@ -67,6 +67,13 @@ internal static partial class Log
     [LoggerMessage(20, LogLevel.Information, "  {EventName} {EventId}: match quality estimate {Quality}", EventName = "WouldSendEvent")]
     public static partial void WouldSendEvent(ILogger logger, string eventName, string eventId, MatchQuality quality);
 
+    // 70-79: consent, Limited Data Use and crawlers.
+    [LoggerMessage(70, LogLevel.Error, "MetaConversions:ConsentResolver threw ({Failures} times so far); each such request is decided as if it had not answered: by the tracking consent feature (CookiePolicy), else tracked. Said at most once a minute.", EventName = "ConsentResolverFailed")]
+    public static partial void ConsentResolverFailed(ILogger logger, Exception exception, long failures);
+
+    [LoggerMessage(71, LogLevel.Debug, "{EventName} event not recorded: {Reason}.", EventName = "EventNotTracked")]
+    public static partial void EventNotTracked(ILogger logger, string eventName, string reason);
+
     // 40-49: the outbox stores.
     [LoggerMessage(40, LogLevel.Warning, "Dropped {Count} queued events (last: {EventName} {EventId}), {Reason}; {Dropped} dropped so far.", EventName = "StaleEventsDropped")]
     public static partial void StaleEventsDropped(ILogger logger, int count, string eventName, string eventId, string reason, long dropped);

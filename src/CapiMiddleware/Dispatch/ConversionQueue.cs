@@ -70,10 +70,11 @@ internal sealed class ConversionQueue : IConversionQueue
         if (pixels is null)
         {
             Log.EventInvalid(_logger, conversionEvent.EventName, eventId, pixelProblem!);
+            _metrics.Dropped(ConversionMetrics.Invalid);
             return new EnqueueResult(EnqueueStatus.Invalid, null);
         }
 
-        var graphEvent = GraphEventWriter.TryCreate(conversionEvent, eventId, _time.GetUtcNow(), out var problem);
+        var graphEvent = GraphEventWriter.TryCreate(conversionEvent, eventId, _time.GetUtcNow(), out var problem, options.LimitedDataUse?.ToDataProcessingOptions());
         if (graphEvent is null)
         {
             Log.EventInvalid(_logger, conversionEvent.EventName, eventId, problem!);

@@ -42,4 +42,11 @@ public sealed record ConversionEvent(string EventName)
 
     /// <summary>Whether Meta should use the event for attribution only and not for ads delivery optimization (<c>opt_out</c>).</summary>
     public bool OptOut { get; init; }
+
+    /// <summary>
+    /// Limited Data Use for this event (<c>data_processing_options</c> with country and state), or
+    /// <see cref="CapiMiddleware.DataProcessingOptions.None"/> to send it without. When <see langword="null"/>,
+    /// <c>MetaConversions:LimitedDataUse</c> decides. The default value is <see langword="null"/>.
+    /// </summary>
+    public DataProcessingOptions? DataProcessingOptions { get; init; }
 }

@@ -168,6 +168,22 @@ public sealed class ConversionEventBuilder
         return this;
     }
 
+    /// <summary>
+    /// Sets this event's data processing options, for the server's copy and the Pixel's alike: for example
+    /// <c>DataProcessingOptions.LimitedDataUse(1, 1000)</c> for a Californian customer, or
+    /// <see cref="DataProcessingOptions.None"/>. Without it, <c>MetaConversions:LimitedDataUse</c> decides.
+    /// </summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder WithDataProcessingOptions(DataProcessingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        DataProcessingOptions = options;
+        return this;
+    }
+
+    internal DataProcessingOptions? DataProcessingOptions { get; private set; }
+
     /// <summary>Decides not to report this event after all: neither the server nor the Pixel sends it.</summary>
     public void Cancel() => IsCancelled = true;
 
@@ -187,6 +203,7 @@ public sealed class ConversionEventBuilder
             UserData = User,
             CustomData = Data,
             PixelIds = PixelIds,
+            DataProcessingOptions = DataProcessingOptions,
         };
     }
 }

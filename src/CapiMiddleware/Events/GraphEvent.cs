@@ -28,6 +28,16 @@ internal sealed class GraphEvent
     [JsonPropertyName("opt_out")]
     public bool? OptOut { get; init; }
 
+    /// <summary><c>["LDU"]</c> for Limited Data Use, <c>[]</c> for none; absent when the event says nothing.</summary>
+    [JsonPropertyName("data_processing_options")]
+    public string[]? DataProcessingOptions { get; init; }
+
+    [JsonPropertyName("data_processing_options_country")]
+    public int? DataProcessingOptionsCountry { get; init; }
+
+    [JsonPropertyName("data_processing_options_state")]
+    public int? DataProcessingOptionsState { get; init; }
+
     [JsonPropertyName("user_data")]
     public required GraphUserData UserData { get; init; }
 

@@ -20,10 +20,13 @@ internal static class GraphEventWriter
         "content_category", "num_items", "search_string", "status",
     };
 
+    private static readonly string[] LimitedDataUse = ["LDU"];
+
     /// <summary>
-    /// Builds the wire event, or returns <see langword="null"/> with the reason Meta would reject it.
+    /// Builds the wire event, or returns <see langword="null"/> with the reason Meta would reject it. The data
+    /// processing options are the event's own, else <paramref name="defaultProcessing"/> (the global Limited Data Use).
     /// </summary>
-    public static GraphEvent? TryCreate(ConversionEvent conversion, string eventId, DateTimeOffset now, out string? problem)
+    public static GraphEvent? TryCreate(ConversionEvent conversion, string eventId, DateTimeOffset now, out string? problem, DataProcessingOptions? defaultProcessing = null)
     {
         problem = null;
         var name = conversion.EventName;
@@ -67,6 +70,7 @@ internal static class GraphEventWriter
             return null;
         }
 
+        var processing = conversion.DataProcessingOptions ?? defaultProcessing;
         return new GraphEvent
         {
             EventName = name,
@@ -76,6 +80,9 @@ internal static class GraphEventWriter
             EventSourceUrl = conversion.EventSourceUrl,
             ReferrerUrl = conversion.ReferrerUrl,
             OptOut = conversion.OptOut ? true : null,
+            DataProcessingOptions = processing is null ? null : processing.IsLimitedDataUse ? LimitedDataUse : [],
+            DataProcessingOptionsCountry = processing is { IsLimitedDataUse: true } ? processing.Country : null,
+            DataProcessingOptionsState = processing is { IsLimitedDataUse: true } ? processing.State : null,
             UserData = user,
             CustomData = custom,
         };

@@ -16,8 +16,28 @@ internal sealed record PixelEvent(
     [JsonPropertyName("pixelIds")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? PixelIds { get; init; }
+    /// <summary>This event's own data processing options, when it set some; the snippet applies them around it.</summary>
+    [JsonPropertyName("dataProcessingOptions")]
+    public PixelDataProcessingOptions? DataProcessingOptions { get; init; }
 
     public static string MethodFor(string eventName) => MetaEventNames.IsStandard(eventName) ? "track" : "trackCustom";
+}
+
+/// <summary>
+/// The arguments of <c>fbq('dataProcessingOptions', options, country, state)</c>: <c>["LDU"]</c> with a country and a
+/// state, or <c>[]</c> alone.
+/// </summary>
+internal sealed record PixelDataProcessingOptions(
+    [property: JsonPropertyName("options")] string[] Options,
+    [property: JsonPropertyName("country")] int? Country,
+    [property: JsonPropertyName("state")] int? State)
+{
+    public static PixelDataProcessingOptions? From(DataProcessingOptions? options) => options switch
+    {
+        null => null,
+        { IsLimitedDataUse: true } => new(["LDU"], options.Country, options.State),
+        _ => new([], null, null),
+    };
 }
 
 /// <summary>The JSON data block the tag helper renders into a page for the snippet (<c>#meta-capi-data</c>).</summary>
@@ -43,6 +63,21 @@ internal sealed class PixelPageData
 
     [JsonPropertyName("subdomainIndex")]
     public int SubdomainIndex { get; init; }
+
+    /// <summary>
+    /// Whether this request may be tracked. When <see langword="false"/>, the snippet tells the Pixel
+    /// <c>fbq('consent', 'revoke')</c> before anything else and writes no cookies until <c>metaCapi.consent(true)</c>.
+    /// </summary>
+    [JsonPropertyName("consent")]
+    public bool Consent { get; init; } = true;
+
+    /// <summary><see langword="true"/> for a crawler: the snippet loads no Pixel, writes no cookies and fires nothing. Omitted otherwise.</summary>
+    [JsonPropertyName("crawler")]
+    public bool? Crawler { get; init; }
+
+    /// <summary>The global Limited Data Use, for <c>fbq('dataProcessingOptions', ...)</c> before <c>init</c>; omitted when off.</summary>
+    [JsonPropertyName("dataProcessingOptions")]
+    public PixelDataProcessingOptions? DataProcessingOptions { get; init; }
 
     [JsonPropertyName("events")]
     public required IReadOnlyList<PixelEvent> Events { get; init; }

@@ -77,13 +77,19 @@ public sealed class MetaPixelTagHelper : TagHelper
             return;
         }
 
+        var tracking = services.GetRequiredService<TrackingConsent>().Decide(http);
         var scope = ConversionScope.Get(http);
         var events = new List<PixelEvent>();
         if (!scope.PixelEventsRendered)
         {
             scope.PixelEventsRendered = true;
-            events.AddRange(services.GetRequiredService<PendingPixelEvents>().Take(http));
-            events.AddRange(scope.PixelEvents);
+            var carried = services.GetRequiredService<PendingPixelEvents>().Take(http);
+            if (tracking == TrackingDecision.Allowed)
+            {
+                // Without consent (withdrawn since the redirect) the carried events are dropped with their cookie.
+                events.AddRange(carried);
+                events.AddRange(scope.PixelEvents);
+            }
         }
 
         var host = http.Request.Host.Host;
@@ -96,6 +102,9 @@ public sealed class MetaPixelTagHelper : TagHelper
             LoadPixel = LoadPixel,
             CookieDomain = cookieDomain,
             SubdomainIndex = MetaCookies.SubdomainIndex(cookieDomain, host),
+            Consent = tracking == TrackingDecision.Allowed,
+            Crawler = tracking == TrackingDecision.Crawler ? true : null,
+            DataProcessingOptions = PixelDataProcessingOptions.From(options.LimitedDataUse?.ToDataProcessingOptions()),
             Events = events,
         };
 

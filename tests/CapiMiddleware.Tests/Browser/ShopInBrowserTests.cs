@@ -8,6 +8,7 @@ namespace CapiMiddleware.Tests.Browser;
 /// <summary>
 /// The sample shop in a real headless Chromium, with Meta's hosts blocked as behind an ad blocker, so the Pixel's base
 /// code stays a queue: what the Pixel was asked to send is compared with what the server sent to the fake Graph API.
+/// The sample asks for cookie consent first: each flow accepts its banner, as a shopper would.
 /// </summary>
 public sealed class ShopInBrowserTests(Chromium chromium, SampleShop shop) : IClassFixture<Chromium>, IClassFixture<SampleShop>
 {
@@ -28,6 +29,9 @@ public sealed class ShopInBrowserTests(Chromium chromium, SampleShop shop) : ICl
     {
         chromium.Require();
         await using var page = await chromium.NewPageAsync();
+        await page.GotoAsync(new Uri(shop.BaseUrl, "/"));
+        await AcceptCookiesAsync(page);
+        var fbp = (await page.DocumentCookiesAsync())["_fbp"]; // written by the snippet on "Accept"
 
         var landing = await page.GotoAsync(new Uri(shop.BaseUrl, "/?fbclid=AbC-123_xyz"));
 
@@ -35,7 +39,9 @@ public sealed class ShopInBrowserTests(Chromium chromium, SampleShop shop) : ICl
         var cookies = await page.DocumentCookiesAsync();
         Assert.Matches(@"^fb\.\d\.\d{13}\.AbC-123_xyz$", set["_fbc"]);
         Assert.Equal(set["_fbc"], cookies["_fbc"]);
-        Assert.Equal(set["_fbp"], cookies["_fbp"]);
+        Assert.False(set.ContainsKey("_fbp"), "an existing _fbp is never replaced");
+        Assert.Equal(fbp, cookies["_fbp"]);
+        Assert.True(MetaCookies.IsValid(fbp), fbp);
         Assert.Contains(await page.PixelQueueAsync(), call => Call(call) is ("track", "PageView"));
         await AssertCleanAsync(page);
     }
@@ -46,6 +52,7 @@ public sealed class ShopInBrowserTests(Chromium chromium, SampleShop shop) : ICl
         chromium.Require();
         await using var page = await chromium.NewPageAsync();
         await page.GotoAsync(new Uri(shop.BaseUrl, "/products/1"));
+        await AcceptCookiesAsync(page);
 
         await AddToCartAsync(page);
         await AssertCleanAsync(page);
@@ -57,6 +64,7 @@ public sealed class ShopInBrowserTests(Chromium chromium, SampleShop shop) : ICl
         chromium.Require();
         await using var page = await chromium.NewPageAsync();
         await page.GotoAsync(new Uri(shop.BaseUrl, "/?fbclid=FromAnAd_42"));
+        await AcceptCookiesAsync(page);
 
         var purchase = await CheckOutAsync(page);
 
@@ -74,6 +82,7 @@ public sealed class ShopInBrowserTests(Chromium chromium, SampleShop shop) : ICl
         chromium.Require();
         await using var page = await chromium.NewPageAsync();
         await page.GotoAsync(new Uri(shop.BaseUrl, "/products/2"));
+        await AcceptCookiesAsync(page);
 
         await AddToCartAsync(page);
         await CheckOutAsync(page);
@@ -99,6 +108,7 @@ public sealed class ShopInBrowserTests(Chromium chromium, SampleShop shop) : ICl
 
         await using var page = await chromium.NewPageAsync();
         await page.GotoAsync(new Uri(shop.BaseUrl, "/products/3"));
+        await AcceptCookiesAsync(page);
         await AddToCartAsync(page);
         await CheckOutAsync(page);
 
@@ -115,6 +125,7 @@ public sealed class ShopInBrowserTests(Chromium chromium, SampleShop shop) : ICl
         using (var http = new HttpClient())
         {
             http.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+            http.DefaultRequestHeaders.Add("Cookie", $"{SampleShop.ConsentCookieName}={SampleShop.ConsentCookieValue}"); // cached for a consenting visitor
             html = await http.GetStringAsync(new Uri(shop.BaseUrl, "/products/4"));
         }
 
@@ -128,6 +139,53 @@ public sealed class ShopInBrowserTests(Chromium chromium, SampleShop shop) : ICl
         Assert.True(MetaCookies.IsValid(jar["_fbc"]), cookies);
         Assert.True(MetaCookies.IsValid(jar["_fbp"]), cookies);
         await AssertCleanAsync(page);
+    }
+
+    [SkippableFact]
+    public async Task Before_consent_no_cookies_and_no_events_after_accepting_they_flow_and_the_pixel_s_consent_follows()
+    {
+        chromium.Require();
+        await using var page = await chromium.NewPageAsync();
+
+        var landing = await page.GotoAsync(new Uri(shop.BaseUrl, "/products/1?fbclid=Consent_Click_7"));
+
+        // Before: no Meta cookie from the server or the snippet, the Pixel revoked before init, no ViewContent.
+        Assert.DoesNotContain(landing.SetCookies, c => c.StartsWith("_fbc=", StringComparison.Ordinal) || c.StartsWith("_fbp=", StringComparison.Ordinal));
+        var before = await page.DocumentCookiesAsync();
+        Assert.False(before.ContainsKey("_fbc") || before.ContainsKey("_fbp"), string.Join("; ", before.Keys));
+        var queue = (await page.PixelQueueAsync()).Select(Call).ToList();
+        var revoke = queue.IndexOf(("consent", "revoke"));
+        Assert.True(revoke >= 0 && revoke < queue.FindIndex(c => c.Item1 == "init"), string.Join(", ", queue));
+        Assert.DoesNotContain(("track", "ViewContent"), queue);
+
+        // "Add to cart" before consent: the shop still works, but neither the Pixel nor the server reports it.
+        await page.ClickAsync("#add-to-cart");
+        var unreported = await page.WaitForAsync<string>("document.getElementById('cart-status').dataset.eventId");
+        Assert.DoesNotContain(await page.PixelQueueAsync(), call => Call(call) is ("track", "AddToCart"));
+
+        await AcceptCookiesAsync(page);
+
+        queue = (await page.PixelQueueAsync()).Select(Call).ToList();
+        Assert.True(queue.IndexOf(("consent", "grant")) > queue.IndexOf(("consent", "revoke")), string.Join(", ", queue));
+        var after = await page.DocumentCookiesAsync();
+        Assert.Matches(@"^fb\.\d\.\d{13}\.Consent_Click_7$", after["_fbc"]);
+        Assert.True(MetaCookies.IsValid(after["_fbp"]), after["_fbp"]);
+
+        // After: the next add to cart is reported on both sides with one ID and the browser's cookies; the first never is.
+        await page.EvaluateAsync<bool>("(document.getElementById('cart-status').dataset.eventId = '', true)");
+        var reported = await AddToCartAsync(page);
+        var sent = await shop.WaitForServerEventAsync(reported);
+        Assert.Equal(after["_fbc"], sent.GetProperty("user_data").GetProperty("fbc").GetString());
+        Assert.Equal(after["_fbp"], sent.GetProperty("user_data").GetProperty("fbp").GetString());
+        Assert.DoesNotContain(shop.Graph.AcceptedEvents, e => e.GetProperty("event_id").GetString() == unreported);
+        await AssertCleanAsync(page);
+    }
+
+    /// <summary>Clicks the banner's "Accept" and waits until the server and the snippet have both been told.</summary>
+    private static async Task AcceptCookiesAsync(BrowserPage page)
+    {
+        await page.ClickAsync("#consent-accept");
+        await page.WaitForAsync<bool>("!document.getElementById('consent-banner')");
     }
 
     /// <summary>Clicks "Add to cart" and checks both copies of the AddToCart event carry the same ID.</summary>

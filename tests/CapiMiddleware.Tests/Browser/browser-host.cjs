@@ -98,12 +98,24 @@ async function clickAndWaitForLoad(pageId, selector) {
   return page.url();
 }
 
-// Waits until a JavaScript expression is truthy in the page, then returns its value (JSON).
+// Waits until a JavaScript expression is truthy in the page, then returns its value (JSON). Polled from here with
+// page.evaluate, not page.waitForFunction: the latter compiles the expression inside the page once it has to poll,
+// which a strict CSP (no 'unsafe-eval') reports as a page error.
 async function waitFor(pageId, expression, timeoutMs) {
-  const handle = await get(pageId).page.waitForFunction(expression, null, { timeout: timeoutMs || 10000 });
-  const value = await handle.jsonValue();
-  await handle.dispose();
-  return value;
+  const { page } = get(pageId);
+  const deadline = Date.now() + (timeoutMs || 10000);
+  for (;;) {
+    let value = null;
+    try {
+      value = await page.evaluate(expression);
+    } catch (e) {
+      // A navigation in progress destroys the context: try again in the next page.
+      if (!/context was destroyed|navigat/i.test(String(e && e.message))) throw e;
+    }
+    if (value) return value;
+    if (Date.now() >= deadline) throw new Error('Timed out after ' + (timeoutMs || 10000) + ' ms waiting for: ' + expression);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 async function evaluate(pageId, expression) {

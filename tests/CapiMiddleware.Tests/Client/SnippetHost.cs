@@ -62,6 +62,11 @@ public sealed record SnippetOptions
     [JsonPropertyName("waitMs")]
     public int WaitMs { get; init; } = 10;
 
+    /// <summary>For <c>run</c>: <c>metaCapi.consent(...)</c> calls made once the page has started, in order.</summary>
+    [JsonPropertyName("consent")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<bool>? Consent { get; init; }
+
     /// <summary>For <c>track</c>: the event name.</summary>
     [JsonPropertyName("name")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

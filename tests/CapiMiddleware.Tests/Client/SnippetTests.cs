@@ -374,7 +374,7 @@ public sealed class SnippetTests(SnippetHost host) : IClassFixture<SnippetHost>
         Assert.Empty(r.FbqCalls);
         Assert.InRange(r.Warnings.Count, 0, 1);
         Assert.True(MetaCookies.IsValid(r.Cookies["_fbp"])); // the rest of the snippet still works
-        Assert.Equal(new[] { "track", "eventHeaders", "newEventId", "version" }, r.Api);
+        Assert.Equal(new[] { "track", "eventHeaders", "newEventId", "consent", "version" }, r.Api);
     }
 
     [Fact]

@@ -42,6 +42,11 @@ async function runAsync(options) {
   let browser;
   try {
     browser = load(options);
+    if (Array.isArray(options.consent)) {
+      // A cookie banner's choices, in order, once the page has started.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      for (const granted of options.consent) browser.window.metaCapi.consent(granted);
+    }
     await wait(options);
     const api = browser.window.metaCapi;
     return {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using CapiMiddleware.Tests.FakeGraphApi;
 using CapiMiddleware.Tests.Infrastructure;
+using CapiMiddleware.Tests.Sample;
 using Xunit.Abstractions;
 
 namespace CapiMiddleware.Tests.Crash;
@@ -133,6 +134,7 @@ public sealed partial class CrashSuiteTests(RedisServer redis, ITestOutputHelper
                 var shop = Shops[Interlocked.Increment(ref _next) % Shops.Count];
                 using var client = new HttpClient { BaseAddress = shop.BaseUrl, Timeout = TimeSpan.FromSeconds(10) };
                 client.DefaultRequestHeaders.UserAgent.ParseAdd(TestApp.UserAgent);
+                client.DefaultRequestHeaders.Add("Cookie", $"{SampleShop.ConsentCookieName}={SampleShop.ConsentCookieValue}"); // accepted the banner
                 try
                 {
                     using var response = await client.PostAsync("/checkout", new FormUrlEncodedContent([new("email", $"crash{shopper}@example.com")]));

@@ -29,6 +29,9 @@ public sealed class OptionsValidationTests
     [InlineData("Outbox:Provider", "sqlite", "MetaConversions:Outbox:Path is required when MetaConversions:Outbox:Provider is sqlite")]
     [InlineData("Outbox:Provider", "redis", "MetaConversions:Outbox:Redis is required when MetaConversions:Outbox:Provider is redis")]
     [InlineData("Outbox:LeaseTimeout", "00:00:00.1", "MetaConversions:Outbox:LeaseTimeout")]
+    [InlineData("LimitedDataUse:Country", "840", "MetaConversions:LimitedDataUse:Country")]
+    [InlineData("LimitedDataUse:State", "1000", "a state (1000) needs the country 1")]
+    [InlineData("CrawlerUserAgents:0", " ", "MetaConversions:CrawlerUserAgents")]
     public async Task A_bad_setting_stops_the_app_naming_the_setting(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(new() { [key] = value }));

@@ -115,6 +115,11 @@ internal static partial class EventBatchValidator
             return userError;
         }
 
+        if (ValidateDataProcessingOptions(item, index) is { } processingError)
+        {
+            return processingError;
+        }
+
         if (actionSource == "website")
         {
             var missing = new List<string>();
@@ -234,6 +239,46 @@ internal static partial class EventBatchValidator
 
         return null;
     }
+
+    /// <summary>
+    /// Limited Data Use: <c>data_processing_options</c> is an array of "LDU" (or empty); with "LDU", Meta needs the
+    /// country (1 = US, 0 = geolocate) and the state (0 = geolocate), as integers, and a state only with the US.
+    /// </summary>
+    private static GraphApiError? ValidateDataProcessingOptions(JsonElement item, int index)
+    {
+        var hasCountry = item.TryGetProperty("data_processing_options_country", out var country);
+        var hasState = item.TryGetProperty("data_processing_options_state", out var state);
+        if (!item.TryGetProperty("data_processing_options", out var options))
+        {
+            return hasCountry || hasState
+                ? InvalidProcessing(index, "data_processing_options_country and _state need data_processing_options.")
+                : null;
+        }
+
+        if (options.ValueKind != JsonValueKind.Array
+            || options.EnumerateArray().Any(o => o.ValueKind != JsonValueKind.String || o.GetString() != "LDU"))
+        {
+            return InvalidProcessing(index, $"data_processing_options must be [\"LDU\"] or [], not {options.GetRawText()}.");
+        }
+
+        if (options.GetArrayLength() == 0)
+        {
+            return null;
+        }
+
+        if (!hasCountry || !hasState || country.ValueKind != JsonValueKind.Number || state.ValueKind != JsonValueKind.Number
+            || !country.TryGetInt32(out var countryCode) || !state.TryGetInt32(out var stateCode))
+        {
+            return InvalidProcessing(index, "with LDU, data_processing_options_country and data_processing_options_state must be integers (0 and 0 to geolocate).");
+        }
+
+        return countryCode is not (0 or 1) || stateCode < 0 || (stateCode != 0 && countryCode != 1)
+            ? InvalidProcessing(index, $"country {countryCode} and state {stateCode} are not a location Meta knows (country 1 = US, 0 = geolocate).")
+            : null;
+    }
+
+    private static GraphApiError InvalidProcessing(int index, string detail) =>
+        Invalid(null, "Invalid Data Processing Options", index, detail);
 
     private static GraphApiError? ValidateCustomData(JsonElement customData, string eventName, int index)
     {

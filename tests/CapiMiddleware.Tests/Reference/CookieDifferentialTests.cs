@@ -3,6 +3,7 @@ using CapiMiddleware.Cookies;
 using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.Net.Http.Headers;
@@ -454,12 +455,18 @@ public sealed class CookieDifferentialTests(ParameterBuilder reference, ITestOut
         return new Decision(CookieAction.Write, isClickId ? parts[3] : null, int.Parse(parts[1]));
     }
 
-    private static MetaConversionsMiddleware CreateMiddleware(string? cookieDomain, ILogger<MetaConversionsMiddleware> logger) => new(
-        static _ => Task.CompletedTask,
-        new FixedOptions(new MetaConversionsOptions { CookieDomain = cookieDomain }),
-        new SnippetFile(),
-        new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero)),
-        logger);
+    private static MetaConversionsMiddleware CreateMiddleware(string? cookieDomain, ILogger<MetaConversionsMiddleware> logger)
+    {
+        var options = new FixedOptions(new MetaConversionsOptions { CookieDomain = cookieDomain });
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
+        return new(
+            static _ => Task.CompletedTask,
+            options,
+            new SnippetFile(),
+            time,
+            new TrackingConsent(options, time, NullLogger<TrackingConsent>.Instance),
+            logger);
+    }
 
     private static string Shorten(string? value) => value is null ? "null" : value.Length <= 60 ? value : value[..57] + "...";
 

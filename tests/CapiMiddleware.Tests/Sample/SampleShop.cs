@@ -29,6 +29,11 @@ public class SampleShop : IAsyncLifetime
 
     public Uri BaseUrl { get; private set; } = null!;
 
+    /// <summary>The cookie by which ASP.NET Core's CookiePolicy remembers the visitor's consent.</summary>
+    public const string ConsentCookieName = ".AspNet.Consent";
+
+    public const string ConsentCookieValue = "yes";
+
     /// <summary>Whether the shop has an access token and sends to the fake Graph API, or runs on its embedded defaults.</summary>
     protected virtual bool SendsToGraph => true;
 
@@ -48,9 +53,17 @@ public class SampleShop : IAsyncLifetime
         await Graph.DisposeAsync();
     }
 
-    /// <summary>A browser-like client with its own cookie jar; redirects are not followed, so tests see them.</summary>
-    public HttpClient CreateBrowser(CookieContainer cookies)
+    /// <summary>
+    /// A browser-like client with its own cookie jar; redirects are not followed, so tests see them. Unless told
+    /// otherwise, the visitor has accepted the sample's cookie banner (CookiePolicy's consent cookie is in the jar).
+    /// </summary>
+    public HttpClient CreateBrowser(CookieContainer cookies, bool consented = true)
     {
+        if (consented)
+        {
+            cookies.Add(BaseUrl, new Cookie(ConsentCookieName, ConsentCookieValue));
+        }
+
         var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = BaseUrl };
         client.DefaultRequestHeaders.UserAgent.ParseAdd(TestApp.UserAgent);
         client.DefaultRequestHeaders.Accept.ParseAdd("text/html");

@@ -18,3 +18,23 @@ document.addEventListener('click', function (e) {
     .then(function (body) { status.textContent = 'Added to cart.'; status.setAttribute('data-event-id', body.eventId); })
     .catch(function () { status.textContent = 'Could not add to cart.'; });
 });
+
+// The cookie banner: the choice goes to the server (ASP.NET Core's consent cookie) and to the snippet, which keeps
+// the Pixel in step (fbq('consent', 'grant' | 'revoke')) and, on "Accept", writes the _fbc/_fbp cookies it held back.
+document.addEventListener('submit', function (e) {
+  var form = e.target;
+  if (!form || form.id !== 'consent-banner') return;
+  e.preventDefault();
+  var accepted = !!(e.submitter && e.submitter.value === 'accept');
+  fetch('/consent', {
+    method: 'POST',
+    headers: { 'Accept': 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ choice: accepted ? 'accept' : 'decline' })
+  })
+    .then(function (r) {
+      if (!r.ok) throw new Error('consent not saved');
+      if (window.metaCapi) window.metaCapi.consent(accepted);
+      form.remove();
+    })
+    .catch(function () { form.querySelector('p').textContent = 'Could not save your choice; please try again.'; });
+});
