@@ -14,7 +14,7 @@ namespace CapiMiddleware.Tests.Infrastructure;
 
 /// <summary>
 /// A small MVC application with the library, on a real Kestrel server on loopback, sending to a fake Graph API
-/// server (also on loopback). Its controllers are <see cref="TestController"/>.
+/// server (also on loopback). Its controllers are <see cref="TestController"/>, its Razor Pages those under Pages/.
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
 {
@@ -77,6 +77,7 @@ public sealed class TestApp : IAsyncDisposable
                 m.ApplicationParts.Add(new AssemblyPart(typeof(TestApp).Assembly));
                 m.ApplicationParts.Add(new CompiledRazorAssemblyPart(typeof(TestApp).Assembly));
             });
+        builder.Services.AddRazorPages(); // the pages under Pages/, from the same application parts
         builder.Services.AddMetaConversions(o =>
         {
             o.PixelId = "1234567890";
@@ -97,6 +98,7 @@ public sealed class TestApp : IAsyncDisposable
         beforeLibrary?.Invoke(app);
         app.UseMetaConversions();
         app.MapControllers();
+        app.MapRazorPages();
         endpoints?.Invoke(app);
         await app.StartAsync();
 
