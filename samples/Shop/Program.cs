@@ -5,6 +5,7 @@ using Shop.Models;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddControllersWithViews();
+builder.Services.AddRazorPages(); // /newsletter
 builder.Services.AddSingleton<Catalog>();
 builder.Services.AddSingleton<Store>();
 
@@ -33,6 +34,7 @@ app.Use((context, next) =>
 app.UseStaticFiles();
 app.UseMetaConversions();
 app.MapControllers();
+app.MapRazorPages();
 
 app.Run();
 
