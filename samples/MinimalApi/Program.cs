@@ -2,6 +2,7 @@ using CapiMiddleware;
 using MinimalApi;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning); // keep the console to what the library shows
 
 // The whole integration: options from the "MetaConversions" section or MetaConversions__* variables. With no
 // access token set (the default), nothing is sent: each batch is shown in the console as it would be posted.

@@ -120,6 +120,17 @@ public sealed class TestApp : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Posts a form with the browser-like client, asserts a 200 (showing the log otherwise), and returns the page.</summary>
+    public async Task<string> PostOkAsync(string path, params (string Name, string Value)[] fields)
+    {
+        using var response = await Client.PostAsync(path, Form(fields));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path} answered {response.StatusCode}:\n{Logs.AllText}");
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    public static FormUrlEncodedContent Form(params (string Name, string Value)[] fields) =>
+        new(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
+
     /// <summary>Stops the app (draining its queue) and leaves the fake Graph server running for inspection.</summary>
     public Task StopAsync() => _app.StopAsync();
 

@@ -26,10 +26,7 @@ public sealed class MinimalApiSampleTests(MinimalApiSample sample) : IClassFixtu
     [Fact]
     public async Task A_signup_from_the_page_sends_a_lead_with_the_browser_s_event_id_and_the_hashed_email()
     {
-        using var browser = sample.CreateBrowser(new CookieContainer());
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/newsletter") { Content = JsonContent.Create(new { email = " Reader@Example.com " }) };
-        request.Headers.Add("X-Meta-Event-Id", "browser-lead-1");
-        using var response = await browser.SendAsync(request);
+        using var response = await SignUpAsync(sample, " Reader@Example.com ", "browser-lead-1");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         var lead = await sample.WaitForServerEventAsync("browser-lead-1");
@@ -60,17 +57,23 @@ public sealed class MinimalApiSampleTests(MinimalApiSample sample) : IClassFixtu
     [Fact]
     public async Task A_signup_without_an_address_sends_nothing()
     {
-        using var browser = sample.CreateBrowser(new CookieContainer());
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/newsletter") { Content = JsonContent.Create(new { email = "" }) };
-        request.Headers.Add("X-Meta-Event-Id", "browser-lead-refused");
-        using var response = await browser.SendAsync(request);
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using (var refused = await SignUpAsync(sample, "", "browser-lead-refused"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        }
 
-        using var ok = new HttpRequestMessage(HttpMethod.Post, "/api/newsletter") { Content = JsonContent.Create(new { email = "later@example.com" }) };
-        ok.Headers.Add("X-Meta-Event-Id", "browser-lead-later");
-        (await browser.SendAsync(ok)).Dispose();
+        (await SignUpAsync(sample, "later@example.com", "browser-lead-later")).Dispose();
         await sample.WaitForServerEventAsync("browser-lead-later");
         Assert.DoesNotContain(sample.Graph.AcceptedEvents, e => e.GetProperty("event_id").GetString() == "browser-lead-refused");
+    }
+
+    /// <summary>What the sample's page does: the Pixel's event ID in <c>X-Meta-Event-Id</c>, the address as JSON.</summary>
+    internal static async Task<HttpResponseMessage> SignUpAsync(MinimalApiSample sample, string email, string browserEventId)
+    {
+        using var browser = sample.CreateBrowser(new CookieContainer());
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/newsletter") { Content = JsonContent.Create(new { email }) };
+        request.Headers.Add("X-Meta-Event-Id", browserEventId);
+        return await browser.SendAsync(request);
     }
 
     internal static string Sha256(string text) =>
@@ -83,10 +86,7 @@ public sealed class ShowOnlyMinimalApiSampleTests(ShowOnlyMinimalApiSample sampl
     [Fact]
     public async Task Without_a_token_the_lead_is_shown_in_the_log_and_not_sent()
     {
-        using var browser = sample.CreateBrowser(new CookieContainer());
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/newsletter") { Content = JsonContent.Create(new { email = "shown@example.com" }) };
-        request.Headers.Add("X-Meta-Event-Id", "shown-lead-1");
-        using var response = await browser.SendAsync(request);
+        using var response = await MinimalApiSampleTests.SignUpAsync(sample, "shown@example.com", "shown-lead-1");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         await Eventually.TrueAsync(

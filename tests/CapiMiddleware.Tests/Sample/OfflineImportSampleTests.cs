@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using CapiMiddleware.Tests.Crash;
 using CapiMiddleware.Tests.FakeGraphApi;
-using CapiMiddleware.Tests.Infrastructure;
 
 namespace CapiMiddleware.Tests.Sample;
 
@@ -110,14 +110,5 @@ public sealed class OfflineImportSampleTests
         }
     }
 
-    private static string WorkerDll
-    {
-        get
-        {
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-            var path = Path.Combine(NodeProcess.RepositoryRoot, "samples", "OfflineImport", "bin", configuration, "net10.0", "OfflineImport.dll");
-            Assert.True(File.Exists(path), $"{path} is missing: build the solution first.");
-            return path;
-        }
-    }
+    private static string WorkerDll => SampleProcess.SampleDll("OfflineImport");
 }
