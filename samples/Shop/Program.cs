@@ -5,6 +5,7 @@ using Shop.Models;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddControllersWithViews();
+builder.Services.AddRazorPages(); // /newsletter
 builder.Services.AddSingleton<Catalog>();
 builder.Services.AddSingleton<Store>();
 
@@ -43,6 +44,7 @@ app.UseCookiePolicy();       // before the library: it reads the visitor's conse
 app.UseMetaConversions();
 app.MapControllers();
 app.MapHealthChecks("/health");
+app.MapRazorPages();
 
 app.Run();
 

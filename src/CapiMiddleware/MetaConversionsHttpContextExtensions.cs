@@ -9,12 +9,14 @@ namespace CapiMiddleware;
 public static class MetaConversionsHttpContextExtensions
 {
     /// <summary>
-    /// The conversion that this request will report, declared by <see cref="MetaConversionAttribute"/> on the action or
-    /// its controller. Describe it here (event ID, value, products, user); it is sent only if the action succeeds.
+    /// The one conversion that this request will report, declared by <see cref="MetaConversionAttribute"/> on the action,
+    /// its controller or its Razor Page, by <c>.WithMetaConversion(...)</c>, or by an earlier
+    /// <see cref="MetaConversion(HttpContext, string)"/>. Describe it here (event ID, value, products, user); it is sent
+    /// only if the request succeeds. To declare one in code, name it: <see cref="MetaConversion(HttpContext, string)"/>.
     /// </summary>
     /// <param name="context">The current request.</param>
     /// <returns>The event's builder.</returns>
-    /// <exception cref="InvalidOperationException">No <see cref="MetaConversionAttribute"/> applies to this action, or several do.</exception>
+    /// <exception cref="InvalidOperationException">No conversion is declared for this request, or several are: a programming error, with a message that says how to fix it.</exception>
     public static ConversionEventBuilder MetaConversion(this HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -25,15 +27,29 @@ public static class MetaConversionsHttpContextExtensions
             { Count: > 1 } => throw new InvalidOperationException(
                 $"Several conversions are declared for this action ({string.Join(", ", declared.Select(d => d.EventName))}); call HttpContext.MetaConversion(\"Name\") to pick one."),
             _ => throw new InvalidOperationException(
-                "No conversion is declared for this action: add [MetaConversion(\"EventName\")] to the action or its controller."),
+                "No conversion is declared for this action: add [MetaConversion(\"EventName\")] to the action or its controller, or name the event: HttpContext.MetaConversion(\"EventName\")."),
         };
     }
 
-    /// <summary>The conversion named <paramref name="eventName"/> that this request will report.</summary>
+    /// <summary>
+    /// The conversion named <paramref name="eventName"/> that this request will report. When an attribute,
+    /// <c>.WithMetaConversion(...)</c> or an earlier call declared it, that one; otherwise it is declared here, for code
+    /// paths without attributes (a handler, a page, a middleware), and reported if the response succeeds (a 2xx or
+    /// redirect status): the server's copy is queued and the Pixel's copy goes to the page that renders
+    /// <c>&lt;meta-pixel /&gt;</c> after this call, or across the redirect to the next one.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// if (await newsletter.SubscribeAsync(email))
+    /// {
+    ///     HttpContext.MetaConversion("Lead").WithUser(u => u.Email = email);
+    /// }
+    /// </code>
+    /// </example>
     /// <param name="context">The current request.</param>
-    /// <param name="eventName">The name given to <see cref="MetaConversionAttribute"/>.</param>
+    /// <param name="eventName">A standard name from <see cref="MetaEventNames"/>, such as <c>Lead</c>, or a custom one. Case-sensitive.</param>
     /// <returns>The event's builder.</returns>
-    /// <exception cref="InvalidOperationException">No conversion of that name is declared for this action.</exception>
+    /// <exception cref="InvalidOperationException">The library's services are not registered (<c>AddMetaConversions</c>).</exception>
     public static ConversionEventBuilder MetaConversion(this HttpContext context, string eventName)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -50,8 +66,8 @@ public static class MetaConversionsHttpContextExtensions
             }
         }
 
-        throw new InvalidOperationException(
-            $"No conversion named '{eventName}' is declared for this action: add [MetaConversion(\"{eventName}\")] to the action or its controller (names are case-sensitive).");
+        return ConversionRecorder.Require(context.RequestServices, $"HttpContext.MetaConversion(\"{eventName}\")")
+            .DeclareAwaitingResponse(context, eventName);
     }
 
     /// <summary>The identifiers of the current request that events carry: click ID, browser ID, IP address, user agent, page URL.</summary>

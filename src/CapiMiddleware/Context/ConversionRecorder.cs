@@ -2,6 +2,7 @@ using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Events;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,7 @@ namespace CapiMiddleware.Context;
 /// <summary>
 /// Commits a request's conversion once its action has succeeded: the server's copy goes to the queue, the Pixel's
 /// copy to the page (or across the redirect), both with the same event ID. The one place every trigger (MVC filter,
-/// endpoint filter, imperative call) ends up in. Crawlers and visitors without tracking consent
+/// page filter, endpoint filter, imperative call) ends up in. Crawlers and visitors without tracking consent
 /// (<see cref="TrackingConsent"/>) get neither copy.
 /// </summary>
 internal sealed class ConversionRecorder
@@ -36,16 +37,25 @@ internal sealed class ConversionRecorder
         _logger = logger;
     }
 
+    /// <summary>The recorder, or an error that says how to register it (a set-up mistake, found on the first request).</summary>
+    /// <param name="services">The application's or the request's services.</param>
+    /// <param name="trigger">What needs it, for the message, such as <c>[MetaConversion]</c>.</param>
+    public static ConversionRecorder Require(IServiceProvider services, string trigger) =>
+        services.GetService<ConversionRecorder>()
+        ?? throw new InvalidOperationException(
+            $"{trigger} needs the library's services: call builder.Services.AddMetaConversions(...) in Program.cs.");
+
     /// <param name="context">The request.</param>
     /// <param name="builder">What the action said about the event.</param>
     /// <param name="redirect">Whether the action answered with a redirect: the Pixel's copy then waits for the next page.</param>
     public async ValueTask CommitAsync(HttpContext context, ConversionEventBuilder builder, bool redirect)
     {
-        if (builder.IsCancelled)
+        if (builder.IsCancelled || builder.IsCommitted)
         {
             return;
         }
 
+        builder.IsCommitted = true;
         try
         {
             await CommitCoreAsync(context, builder, redirect).ConfigureAwait(false);
@@ -54,6 +64,76 @@ internal sealed class ConversionRecorder
         {
             // Reporting a conversion must never fail the purchase it reports.
             Log.CommitFailed(_logger, ex, builder.EventName);
+        }
+    }
+
+    /// <summary>
+    /// Declares a conversion that no filter will commit (<c>HttpContext.MetaConversion("Lead")</c> in code): it is
+    /// committed when the response starts with a 2xx or redirect status (so a redirect can still carry the Pixel's copy),
+    /// or earlier, when a page renders <c>&lt;meta-pixel /&gt;</c> after the call. Declared after the response has
+    /// started, it is committed when the response completes, and only the server's copy is sent.
+    /// </summary>
+    public ConversionEventBuilder DeclareAwaitingResponse(HttpContext context, string eventName)
+    {
+        var scope = ConversionScope.Get(context);
+        foreach (var declared in scope.Declared)
+        {
+            if (string.Equals(declared.EventName, eventName, StringComparison.OrdinalIgnoreCase))
+            {
+                // Names are case-sensitive: "lead" is a custom event, not the declared "Lead". Probably a typo.
+                Log.ConversionNameDiffersInCase(_logger, eventName, declared.EventName);
+                break;
+            }
+        }
+
+        var builder = scope.DeclareAwaitingResponse(eventName, MetaRequestContext.Get(context));
+        var response = context.Response;
+        if (!response.HasStarted)
+        {
+            if (scope.Hook == ConversionScope.ResponseHook.None)
+            {
+                scope.Hook = ConversionScope.ResponseHook.OnStarting;
+                response.OnStarting(() => CommitAwaitingResponseAsync(context));
+            }
+        }
+        else if (scope.Hook != ConversionScope.ResponseHook.OnCompleted)
+        {
+            scope.Hook = ConversionScope.ResponseHook.OnCompleted;
+            response.OnCompleted(() => CommitAwaitingResponseAsync(context));
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Commits the conversions declared in code that are still waiting, if the response's status says the request
+    /// succeeded; otherwise drops them. Never throws: it runs inside the server's response callbacks.
+    /// </summary>
+    public async Task CommitAwaitingResponseAsync(HttpContext context)
+    {
+        var waiting = ConversionScope.Find(context)?.TakeAwaitingResponse();
+        if (waiting is not { Length: > 0 })
+        {
+            return;
+        }
+
+        var status = context.Response.StatusCode;
+        foreach (var builder in waiting)
+        {
+            if (!ConversionOutcome.Succeeded(status))
+            {
+                Log.ConversionNotReported(_logger, builder.EventName, status);
+                continue;
+            }
+
+            try
+            {
+                await CommitAsync(context, builder, ConversionOutcome.IsRedirect(status)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex)
+            {
+                Log.CommitFailed(_logger, ex, builder.EventName);
+            }
         }
     }
 
@@ -98,13 +178,17 @@ internal sealed class ConversionRecorder
             DataProcessingOptions = PixelDataProcessingOptions.From(builder.DataProcessingOptions),
         };
 
-        if (redirect)
+        var scope = ConversionScope.Get(context);
+        if (!redirect && !scope.PixelEventsRendered)
         {
+            scope.PixelEvents.Add(pixelEvent);
+        }
+        else if (!context.Response.HasStarted)
+        {
+            // After a redirect, or on a page whose Pixel data is already written: the next page hands it over.
             _pending.Carry(context, [pixelEvent]);
         }
-        else
-        {
-            ConversionScope.Get(context).PixelEvents.Add(pixelEvent);
-        }
+
+        // Otherwise the response is gone: the server's copy is sent alone.
     }
 }

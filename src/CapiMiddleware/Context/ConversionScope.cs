@@ -7,12 +7,22 @@ namespace CapiMiddleware.Context;
 internal sealed class ConversionScope
 {
     private readonly List<ConversionEventBuilder> _declared = new(1);
+    private List<ConversionEventBuilder>? _awaitingResponse;
 
     /// <summary>Committed events the page hands to the Pixel.</summary>
     public List<PixelEvent> PixelEvents { get; } = [];
 
     /// <summary>Whether the page data was rendered already, so a second tag helper in the same page renders no events twice.</summary>
     public bool PixelEventsRendered { get; set; }
+
+    /// <summary>
+    /// The events the redirect cookie holds for the next page as this response stands: <see langword="null"/> until
+    /// this request reads the cookie or writes it, so several events carried by one response add up.
+    /// </summary>
+    public List<PixelEvent>? CarriedPixelEvents { get; set; }
+
+    /// <summary>Which response callback will commit the conversions declared in code (none yet, when starting, when completed).</summary>
+    public ResponseHook Hook { get; set; }
 
     public static ConversionScope Get(HttpContext httpContext)
     {
@@ -36,4 +46,32 @@ internal sealed class ConversionScope
     }
 
     public IReadOnlyList<ConversionEventBuilder> Declared => _declared;
+
+    /// <summary>Declares a conversion that no filter commits: it is committed once the response shows whether the request succeeded.</summary>
+    public ConversionEventBuilder DeclareAwaitingResponse(string eventName, IMetaRequestContext request)
+    {
+        var builder = Declare(eventName, request);
+        (_awaitingResponse ??= new(1)).Add(builder);
+        return builder;
+    }
+
+    /// <summary>Hands over the conversions still waiting for the response, once.</summary>
+    public ConversionEventBuilder[] TakeAwaitingResponse()
+    {
+        if (_awaitingResponse is not { Count: > 0 } waiting)
+        {
+            return [];
+        }
+
+        var taken = waiting.ToArray();
+        waiting.Clear();
+        return taken;
+    }
+
+    internal enum ResponseHook
+    {
+        None,
+        OnStarting,
+        OnCompleted,
+    }
 }

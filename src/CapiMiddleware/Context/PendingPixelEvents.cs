@@ -33,7 +33,9 @@ internal sealed class PendingPixelEvents
     /// <summary>Adds events for the page after the redirect, keeping any not yet shown.</summary>
     public void Carry(HttpContext context, IReadOnlyList<PixelEvent> events)
     {
-        var all = Read(context);
+        // What this response carries already (several events, or a page that took the old ones), else what came in.
+        var scope = ConversionScope.Get(context);
+        var all = scope.CarriedPixelEvents ??= Read(context);
         all.AddRange(events);
         var json = JsonSerializer.SerializeToUtf8Bytes(all, GraphJsonContext.Default.ListPixelEvent);
         var value = Convert.ToBase64String(_protector.Protect(json)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
@@ -57,8 +59,11 @@ internal sealed class PendingPixelEvents
     /// <summary>Takes the carried events, once: the cookie is deleted when the response can still say so.</summary>
     public List<PixelEvent> Take(HttpContext context)
     {
-        var events = Read(context);
-        if (context.Request.Cookies.ContainsKey(CookieName) && !context.Response.HasStarted)
+        var scope = ConversionScope.Get(context);
+        var carriedHere = scope.CarriedPixelEvents is { Count: > 0 };
+        var events = scope.CarriedPixelEvents ?? Read(context);
+        scope.CarriedPixelEvents = [];
+        if ((carriedHere || context.Request.Cookies.ContainsKey(CookieName)) && !context.Response.HasStarted)
         {
             context.Response.Cookies.Delete(CookieName, new CookieOptions { Path = "/" });
         }

@@ -4,7 +4,9 @@ using CapiMiddleware.DependencyInjection;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
+using CapiMiddleware.Mvc;
 using CapiMiddleware.Serving;
+using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -81,6 +83,9 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<DeliveryTelemetry>();
         services.TryAddSingleton<MetaConversionsHealthCheck>();
         services.AddHostedService<OutboxSender>();
+
+        // Razor Pages read the attribute through a page convention; apps without Razor Pages never resolve these options.
+        services.Configure<RazorPagesOptions>(o => o.Conventions.Add(new MetaConversionPageConvention()));
         return services;
     }
 }

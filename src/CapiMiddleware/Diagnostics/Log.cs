@@ -104,4 +104,10 @@ internal static partial class Log
 
     [LoggerMessage(49, LogLevel.Warning, "The consumer group of the Redis outbox {Stream} was gone (Redis restarted without persistence?); it is created again.", EventName = "ConsumerGroupRecreated")]
     public static partial void ConsumerGroupRecreated(ILogger logger, string stream);
+
+    [LoggerMessage(80, LogLevel.Warning, "HttpContext.MetaConversion(\"{EventName}\") declared a new conversion, although \"{DeclaredName}\" is declared for this request. Event names are case-sensitive: \"{EventName}\" is reported as an event of its own.", EventName = "ConversionNameDiffersInCase")]
+    public static partial void ConversionNameDiffersInCase(ILogger logger, string eventName, string declaredName);
+
+    [LoggerMessage(81, LogLevel.Debug, "{EventName} was not reported: the response's status was {StatusCode}.", EventName = "ConversionNotReported")]
+    public static partial void ConversionNotReported(ILogger logger, string eventName, int statusCode);
 }

@@ -3,8 +3,16 @@ namespace CapiMiddleware;
 /// <summary>
 /// Queues conversions for sending to Meta in the background: events from web requests arrive here through
 /// <see cref="MetaConversionAttribute"/>; inject it to report events that have no web request (phone orders, store
-/// sales, CRM imports). Enqueuing never waits on Meta.
+/// sales, CRM imports, subscription renewals), with any <see cref="ActionSource"/>. They go through the same
+/// normalization, hashing, batching and outbox. Enqueuing never waits on Meta.
 /// </summary>
+/// <remarks>
+/// Meta's rules are checked here, so one bad event never sinks a batch: every event needs at least one customer
+/// field left after normalization (an email, a phone, an external ID...); <see cref="ActionSource.Website"/> events
+/// also need a user agent and an event source URL; events may be 7 days old, <see cref="ActionSource.PhysicalStore"/>
+/// events 62 days; <see cref="ActionSource.App"/> and <see cref="ActionSource.BusinessMessaging"/> events are refused
+/// (they need fields this library does not send).
+/// </remarks>
 public interface IConversionQueue
 {
     /// <summary>

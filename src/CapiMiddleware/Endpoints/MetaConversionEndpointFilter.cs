@@ -22,12 +22,10 @@ internal sealed class MetaConversionEndpointFilter(string eventName) : IEndpoint
             IResult => StatusCodes.Status200OK,
             _ => http.Response.StatusCode,
         };
-        if (status is >= 200 and < 400)
+        if (ConversionOutcome.Succeeded(status))
         {
-            var recorder = http.RequestServices.GetService(typeof(ConversionRecorder)) as ConversionRecorder
-                ?? throw new InvalidOperationException(
-                    ".WithMetaConversion(...) needs the library's services: call builder.Services.AddMetaConversions(...) in Program.cs.");
-            var redirect = result is RedirectHttpResult or RedirectToRouteHttpResult || status is >= 300 and < 400;
+            var recorder = ConversionRecorder.Require(http.RequestServices, ".WithMetaConversion(...)");
+            var redirect = result is RedirectHttpResult or RedirectToRouteHttpResult || ConversionOutcome.IsRedirect(status);
             await recorder.CommitAsync(http, builder, redirect).ConfigureAwait(false);
         }
 

@@ -8,7 +8,10 @@ public enum ActionSource
     /// <summary>On a website (<c>website</c>). Meta then requires a user agent and an event source URL.</summary>
     Website,
 
-    /// <summary>In a mobile app (<c>app</c>).</summary>
+    /// <summary>
+    /// In a mobile app (<c>app</c>). Meta requires <c>app_data</c> (tracking consent, device details) for these, which
+    /// <see cref="ConversionEvent"/> cannot carry yet, so such events are refused before they are queued.
+    /// </summary>
     App,
 
     /// <summary>Through email (<c>email</c>).</summary>
@@ -26,7 +29,11 @@ public enum ActionSource
     /// <summary>Automatically, such as a subscription renewal (<c>system_generated</c>).</summary>
     SystemGenerated,
 
-    /// <summary>Through business messaging (<c>business_messaging</c>).</summary>
+    /// <summary>
+    /// Through business messaging (<c>business_messaging</c>). Meta requires <c>messaging_channel</c> and the
+    /// conversation's IDs for these, which <see cref="ConversionEvent"/> cannot carry yet, so such events are refused
+    /// before they are queued.
+    /// </summary>
     BusinessMessaging,
 
     /// <summary>Anywhere else (<c>other</c>).</summary>

@@ -40,6 +40,9 @@ public sealed class ConversionEventBuilder
 
     internal bool IsCancelled { get; private set; }
 
+    /// <summary>Whether a trigger has committed it already: each declared event is reported at most once.</summary>
+    internal bool IsCommitted { get; set; }
+
     /// <summary>Whether the browser has already sent its copy (the request carried the snippet's event ID).</summary>
     internal bool IsBrowserInitiated => _browserEventId is not null;
 

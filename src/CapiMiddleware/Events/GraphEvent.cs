@@ -91,6 +91,12 @@ internal sealed class GraphUserData
 
     [JsonPropertyName("fbp")]
     public string? BrowserId { get; set; }
+
+    /// <summary>Whether no field is left: Meta refuses an event without one.</summary>
+    [JsonIgnore]
+    public bool IsEmpty => Email is null && Phone is null && FirstName is null && LastName is null && Gender is null
+        && DateOfBirth is null && City is null && State is null && Zip is null && Country is null && ExternalId is null
+        && ClientIpAddress is null && ClientUserAgent is null && ClickId is null && BrowserId is null;
 }
 
 /// <summary>The <c>custom_data</c> object; the Pixel is handed the same object as its event parameters.</summary>

@@ -50,11 +50,24 @@ internal static class GraphEventWriter
             return null;
         }
 
+        problem = UnsupportedSource(conversion.ActionSource);
+        if (problem is not null)
+        {
+            return null;
+        }
+
         var user = CreateUserData(conversion.UserData);
         if (conversion.ActionSource == ActionSource.Website
             && (string.IsNullOrEmpty(user.ClientUserAgent) || string.IsNullOrEmpty(conversion.EventSourceUrl)))
         {
             problem = "Meta requires a user agent and an event source URL for website events";
+            return null;
+        }
+
+        if (user.IsEmpty)
+        {
+            // Offline events carry no browser fields: an import row whose email and phone were invalid has nothing left.
+            problem = "Meta requires at least one customer information field (email, phone, external ID, name, address, click ID, browser ID, IP address or user agent), and none is left after normalization";
             return null;
         }
 
@@ -87,6 +100,19 @@ internal static class GraphEventWriter
             CustomData = custom,
         };
     }
+
+    /// <summary>
+    /// The action sources whose required fields the event model cannot carry yet; Meta would refuse their events, and
+    /// with them the whole batch.
+    /// </summary>
+    private static string? UnsupportedSource(ActionSource source) => source switch
+    {
+        ActionSource.App =>
+            "Meta requires app_data (tracking consent and device details) for app events, which this library does not send; report in-app events from the app or Meta's SDK",
+        ActionSource.BusinessMessaging =>
+            "Meta requires messaging_channel and the conversation's IDs for business_messaging events, which this library does not send",
+        _ => null,
+    };
 
     public static byte[] Serialize(GraphEvent graphEvent) =>
         JsonSerializer.SerializeToUtf8Bytes(graphEvent, GraphJsonContext.Default.GraphEvent);

@@ -1,6 +1,5 @@
 using CapiMiddleware.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CapiMiddleware;
 
@@ -10,6 +9,11 @@ namespace CapiMiddleware;
 /// event ID. Inside the action, describe the event with
 /// <see cref="MetaConversionsHttpContextExtensions.MetaConversion(Microsoft.AspNetCore.Http.HttpContext)"/>.
 /// </summary>
+/// <remarks>
+/// On a controller it applies to every action. In Razor Pages, on a handler method (<c>OnPostAsync</c>) it applies to
+/// that handler; on the page model class, to the page's handlers other than GET and HEAD, because showing a form is not
+/// the conversion, submitting it is (put it on <c>OnGet</c> to report page views such as <c>ViewContent</c>).
+/// </remarks>
 /// <example>
 /// <code>
 /// [MetaConversion("Purchase")]
@@ -45,9 +49,6 @@ public sealed class MetaConversionAttribute : Attribute, IFilterFactory, IOrdere
     public IFilterMetadata CreateInstance(IServiceProvider serviceProvider)
     {
         ArgumentNullException.ThrowIfNull(serviceProvider);
-        var recorder = serviceProvider.GetService<Context.ConversionRecorder>()
-            ?? throw new InvalidOperationException(
-                "[MetaConversion] needs the library's services: call builder.Services.AddMetaConversions(...) in Program.cs.");
-        return new MetaConversionFilter(EventName, recorder);
+        return new MetaConversionFilter(EventName, Context.ConversionRecorder.Require(serviceProvider, "[MetaConversion]"));
     }
 }

@@ -1,7 +1,5 @@
 using CapiMiddleware.Context;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
-using Microsoft.AspNetCore.Mvc.Infrastructure;
 
 namespace CapiMiddleware.Mvc;
 
@@ -26,29 +24,9 @@ internal sealed class MetaConversionFilter : IAsyncActionFilter
         var builder = ConversionScope.Get(http).Declare(_eventName, MetaRequestContext.Get(http));
         var executed = await next().ConfigureAwait(false);
 
-        if (Succeeded(executed))
+        if (ActionOutcome.Succeeded(http, executed.Exception, executed.ExceptionHandled, executed.Canceled, executed.ModelState, executed.Result))
         {
-            await _recorder.CommitAsync(http, builder, IsRedirect(executed.Result)).ConfigureAwait(false);
+            await _recorder.CommitAsync(http, builder, ActionOutcome.IsRedirect(executed.Result)).ConfigureAwait(false);
         }
     }
-
-    internal static bool Succeeded(ActionExecutedContext executed)
-    {
-        if ((executed.Exception is not null && !executed.ExceptionHandled) || executed.Canceled || !executed.ModelState.IsValid)
-        {
-            return false;
-        }
-
-        var status = executed.Result switch
-        {
-            IStatusCodeActionResult { StatusCode: { } code } => code,
-            // A result without a status of its own answers with what the action left on the response (200 by default).
-            _ => executed.HttpContext.Response.StatusCode,
-        };
-
-        return status is >= 200 and < 400;
-    }
-
-    internal static bool IsRedirect(IActionResult? result) => result is RedirectResult or RedirectToActionResult
-        or RedirectToRouteResult or RedirectToPageResult or LocalRedirectResult;
 }

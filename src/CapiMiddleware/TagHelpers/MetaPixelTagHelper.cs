@@ -45,7 +45,7 @@ public sealed class MetaPixelTagHelper : TagHelper
     public ViewContext ViewContext { get; set; } = default!;
 
     /// <inheritdoc />
-    public override void Process(TagHelperContext context, TagHelperOutput output)
+    public override async Task ProcessAsync(TagHelperContext context, TagHelperOutput output)
     {
         ArgumentNullException.ThrowIfNull(output);
         output.TagName = null;
@@ -53,7 +53,7 @@ public sealed class MetaPixelTagHelper : TagHelper
 
         try
         {
-            Render(output);
+            await RenderAsync(output).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -67,7 +67,7 @@ public sealed class MetaPixelTagHelper : TagHelper
         }
     }
 
-    private void Render(TagHelperOutput output)
+    private async Task RenderAsync(TagHelperOutput output)
     {
         var http = ViewContext.HttpContext;
         var services = http.RequestServices;
@@ -82,6 +82,9 @@ public sealed class MetaPixelTagHelper : TagHelper
         var events = new List<PixelEvent>();
         if (!scope.PixelEventsRendered)
         {
+            // Conversions declared in code commit when the response starts, after this page is rendered: the page
+            // being rendered is their success (unless its status says otherwise), so they commit now and reach it.
+            await services.GetRequiredService<ConversionRecorder>().CommitAwaitingResponseAsync(http).ConfigureAwait(false);
             scope.PixelEventsRendered = true;
             var carried = services.GetRequiredService<PendingPixelEvents>().Take(http);
             if (tracking == TrackingDecision.Allowed)

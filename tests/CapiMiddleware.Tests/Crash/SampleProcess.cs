@@ -81,15 +81,15 @@ public sealed class SampleProcess : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private static string ShopDll
+    private static string ShopDll => SampleDll("Shop");
+
+    /// <summary>The built program of <c>samples/{name}</c>, in the configuration the tests were built in.</summary>
+    public static string SampleDll(string name)
     {
-        get
-        {
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-            var path = Path.Combine(NodeProcess.RepositoryRoot, "samples", "Shop", "bin", configuration, "net10.0", "Shop.dll");
-            Assert.True(File.Exists(path), $"{path} is missing: build the solution first.");
-            return path;
-        }
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Combine(NodeProcess.RepositoryRoot, "samples", name, "bin", configuration, "net10.0", name + ".dll");
+        Assert.True(File.Exists(path), $"{path} is missing: build the solution first.");
+        return path;
     }
 
     private static int FreePort()

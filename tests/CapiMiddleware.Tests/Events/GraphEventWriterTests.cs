@@ -156,12 +156,59 @@ public sealed class GraphEventWriterTests
         {
             ActionSource = ActionSource.PhysicalStore,
             EventTime = Now.AddDays(-30),
+            UserData = new UserData { Email = "buyer@example.com" },
             CustomData = new CustomData { Value = 5m, Currency = "EUR" },
         };
 
         Assert.NotNull(GraphEventWriter.TryCreate(sale, "id", Now, out _));
         Assert.Null(GraphEventWriter.TryCreate(sale with { EventTime = Now.AddDays(-63) }, "id", Now, out _));
         Assert.Equal("physical_store", Serialize(sale, "id").GetProperty("action_source").GetString());
+    }
+
+    [Theory]
+    [InlineData(ActionSource.Email, "email", 7)]
+    [InlineData(ActionSource.PhoneCall, "phone_call", 7)]
+    [InlineData(ActionSource.Chat, "chat", 7)]
+    [InlineData(ActionSource.PhysicalStore, "physical_store", 62)]
+    [InlineData(ActionSource.SystemGenerated, "system_generated", 7)]
+    [InlineData(ActionSource.Other, "other", 7)]
+    public void Offline_sources_need_one_customer_field_no_browser_fields_and_keep_their_age_limit(ActionSource source, string wireName, int maxDays)
+    {
+        var order = new ConversionEvent("Purchase")
+        {
+            ActionSource = source,
+            EventTime = Now.AddDays(-maxDays).AddHours(1),
+            UserData = new UserData { Phone = "+1 (555) 123-4567" },
+            CustomData = new CustomData { Value = 30m, Currency = "USD" },
+        };
+
+        var json = Serialize(order, "order-1");
+        Assert.Equal(wireName, json.GetProperty("action_source").GetString());
+        Assert.False(json.TryGetProperty("event_source_url", out _));
+        Assert.Equal(["ph"], json.GetProperty("user_data").EnumerateObject().Select(p => p.Name));
+
+        Assert.Null(GraphEventWriter.TryCreate(order with { EventTime = Now.AddDays(-maxDays).AddHours(-1) }, "order-1", Now, out var tooOld));
+        Assert.Contains($"{maxDays} days", tooOld, StringComparison.Ordinal);
+
+        // A phone number that normalizes to nothing leaves no customer field: Meta would refuse it, and the batch.
+        Assert.Null(GraphEventWriter.TryCreate(order with { UserData = new UserData { Phone = "n/a", Email = "not an email" } }, "order-1", Now, out var empty));
+        Assert.Contains("customer information", empty, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(ActionSource.App, "app_data")]
+    [InlineData(ActionSource.BusinessMessaging, "messaging_channel")]
+    public void Sources_whose_required_fields_the_model_cannot_carry_are_refused_with_the_reason(ActionSource source, string missingField)
+    {
+        var conversion = new ConversionEvent("Purchase")
+        {
+            ActionSource = source,
+            UserData = new UserData { Email = "buyer@example.com" },
+            CustomData = new CustomData { Value = 30m, Currency = "USD" },
+        };
+
+        Assert.Null(GraphEventWriter.TryCreate(conversion, "id", Now, out var problem));
+        Assert.Contains(missingField, problem, StringComparison.Ordinal);
     }
 
     private static ConversionEvent Website(ConversionEvent conversion) => conversion with

@@ -120,6 +120,22 @@ internal static partial class EventBatchValidator
             return processingError;
         }
 
+        if (!userData.EnumerateObject().Any())
+        {
+            return Invalid(GraphErrorCodes.InvalidUserDataSubcode, "Missing Customer Information", index,
+                "user_data must contain at least one customer information parameter.");
+        }
+
+        if (actionSource == "app" && !item.TryGetProperty("app_data", out _))
+        {
+            return Invalid(null, "Missing App Data", index, "app events require app_data.");
+        }
+
+        if (actionSource == "business_messaging" && !item.TryGetProperty("messaging_channel", out _))
+        {
+            return Invalid(null, "Missing Messaging Channel", index, "business_messaging events require messaging_channel.");
+        }
+
         if (actionSource == "website")
         {
             var missing = new List<string>();

@@ -101,6 +101,7 @@ public sealed class FakeGraphApiServerTests
     [InlineData("purchase without currency", GraphErrorCodes.InvalidCustomDataSubcode)]
     [InlineData("string value", GraphErrorCodes.InvalidCustomDataSubcode)]
     [InlineData("contents without quantity", GraphErrorCodes.InvalidCustomDataSubcode)]
+    [InlineData("phone order without customer information", GraphErrorCodes.InvalidUserDataSubcode)]
     public async Task InvalidEvent_IsRejectedWithSubcode(string problem, int subcode)
     {
         await using var server = await FakeGraphApiServer.StartAsync();
@@ -123,6 +124,11 @@ public sealed class FakeGraphApiServerTests
             case "purchase without currency": customData.Remove("currency"); break;
             case "string value": customData["value"] = "12.50"; break;
             case "contents without quantity": customData["contents"] = new JsonArray(new JsonObject { ["id"] = "sku-1" }); break;
+            case "phone order without customer information":
+                ev["action_source"] = "phone_call";
+                ev.Remove("event_source_url");
+                userData.Clear();
+                break;
             default: throw new ArgumentOutOfRangeException(nameof(problem));
         }
 

@@ -14,7 +14,7 @@ namespace CapiMiddleware.Tests.Infrastructure;
 
 /// <summary>
 /// A small MVC application with the library, on a real Kestrel server on loopback, sending to a fake Graph API
-/// server (also on loopback). Its controllers are <see cref="TestController"/>.
+/// server (also on loopback). Its controllers are <see cref="TestController"/>, its Razor Pages those under Pages/.
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
 {
@@ -78,6 +78,7 @@ public sealed class TestApp : IAsyncDisposable
                 m.ApplicationParts.Add(new AssemblyPart(typeof(TestApp).Assembly));
                 m.ApplicationParts.Add(new CompiledRazorAssemblyPart(typeof(TestApp).Assembly));
             });
+        builder.Services.AddRazorPages(); // the pages under Pages/, from the same application parts
         builder.Services.AddMetaConversions(o =>
         {
             o.PixelId = "1234567890";
@@ -98,6 +99,7 @@ public sealed class TestApp : IAsyncDisposable
         beforeLibrary?.Invoke(app);
         app.UseMetaConversions();
         app.MapControllers();
+        app.MapRazorPages();
         endpoints?.Invoke(app);
         await app.StartAsync();
 
@@ -118,6 +120,17 @@ public sealed class TestApp : IAsyncDisposable
         client.DefaultRequestHeaders.Accept.ParseAdd("text/html");
         return client;
     }
+
+    /// <summary>Posts a form with the browser-like client, asserts a 200 (showing the log otherwise), and returns the page.</summary>
+    public async Task<string> PostOkAsync(string path, params (string Name, string Value)[] fields)
+    {
+        using var response = await Client.PostAsync(path, Form(fields));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path} answered {response.StatusCode}:\n{Logs.AllText}");
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    public static FormUrlEncodedContent Form(params (string Name, string Value)[] fields) =>
+        new(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
 
     /// <summary>Stops the app (draining its queue) and leaves the fake Graph server running for inspection.</summary>
     public Task StopAsync() => _app.StopAsync();

@@ -105,6 +105,31 @@ public sealed class TestController : Controller
     [MetaConversion("NewsletterSignup")]
     public IActionResult Custom() => View("Page");
 
+    /// <summary>No attribute: the action declares its Lead in code, and ends as <paramref name="outcome"/> says.</summary>
+    [HttpPost("/imperative")]
+    public IActionResult Imperative([FromQuery] string outcome, [FromForm] LeadForm? form)
+    {
+        var conversion = HttpContext.MetaConversion(MetaEventNames.Lead).WithUser(u => u.Email = form?.Email);
+        return outcome switch
+        {
+            "view" => View("Page"),
+            "redirect" => Redirect("/page"),
+            "json" => Json(new { eventId = conversion.EventId }),
+            "bad-request" => BadRequest(),
+            "throw" => throw new InvalidOperationException("The action failed."),
+            _ => Content($"unknown outcome [{outcome}]"),
+        };
+    }
+
+    /// <summary>Declares "Lead" by attribute and asks for "lead" in code: two events, and a warning about the case.</summary>
+    [HttpPost("/lead-case")]
+    [MetaConversion("Lead")]
+    public IActionResult LeadCase()
+    {
+        HttpContext.MetaConversion("lead");
+        return View("Page");
+    }
+
     /// <summary>Asks for a conversion without declaring one: a programming error that must say how to fix it.</summary>
     [HttpGet("/undeclared")]
     public IActionResult Undeclared()

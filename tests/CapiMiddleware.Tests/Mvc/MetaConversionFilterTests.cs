@@ -208,13 +208,7 @@ public sealed class MetaConversionFilterTests : IAsyncLifetime
         Assert.Equal("</script><script>alert(1)</script>", pixel.Data.GetProperty("note").GetString());
     }
 
-    private async Task<string> PostAsync(string path, params (string Name, string Value)[] fields)
-    {
-        using var response = await _app.Client.PostAsync(path, Form(fields));
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path} answered {response.StatusCode}:\n{_app.Logs.AllText}");
-        return await response.Content.ReadAsStringAsync();
-    }
+    private Task<string> PostAsync(string path, params (string Name, string Value)[] fields) => _app.PostOkAsync(path, fields);
 
-    private static FormUrlEncodedContent Form(params (string Name, string Value)[] fields) =>
-        new(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
+    private static FormUrlEncodedContent Form(params (string Name, string Value)[] fields) => TestApp.Form(fields);
 }

@@ -1,3 +1,5 @@
+extern alias MinimalApiApp;
+
 using System.Net;
 using System.Text.Json;
 using CapiMiddleware.Tests.FakeGraphApi;
@@ -12,10 +14,12 @@ using Microsoft.Extensions.Logging;
 namespace CapiMiddleware.Tests.Sample;
 
 /// <summary>
-/// The sample shop (samples/Shop) as a user runs it: its own Program, on a real Kestrel server on loopback, pointed by
-/// configuration (as the MetaConversions__* variables would) at a fake Graph API server.
+/// A sample web app as a user runs it: its own Program (the entry point of <typeparamref name="TEntryPoint"/>'s
+/// assembly), on a real Kestrel server on loopback, pointed by configuration (as the MetaConversions__* variables would)
+/// at a fake Graph API server.
 /// </summary>
-public class SampleShop : IAsyncLifetime
+public class SampleApp<TEntryPoint> : IAsyncLifetime
+    where TEntryPoint : class
 {
     public const string MainPixelId = "1234567890";
     public const string SecondStorePixelId = "2222222222";
@@ -80,7 +84,7 @@ public class SampleShop : IAsyncLifetime
         return Assert.Single(MainPixel(), Matches);
     }
 
-    private sealed class Factory(FakeGraphApiServer graph, LogCapture logs, bool sendsToGraph) : WebApplicationFactory<Program>
+    private sealed class Factory(FakeGraphApiServer graph, LogCapture logs, bool sendsToGraph) : WebApplicationFactory<TEntryPoint>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
@@ -102,8 +106,20 @@ public class SampleShop : IAsyncLifetime
     }
 }
 
+/// <summary>The sample shop (samples/Shop).</summary>
+public class SampleShop : SampleApp<Program>;
+
 /// <summary>The sample on its embedded defaults, as `dotnet run` starts it: no access token, events shown in the log.</summary>
 public sealed class ShowOnlySampleShop : SampleShop
+{
+    protected override bool SendsToGraph => false;
+}
+
+/// <summary>The minimal-API sample (samples/MinimalApi).</summary>
+public class MinimalApiSample : SampleApp<MinimalApiApp::MinimalApi.Newsletter>;
+
+/// <summary>The minimal-API sample on its embedded defaults: no access token, events shown in the log.</summary>
+public sealed class ShowOnlyMinimalApiSample : MinimalApiSample
 {
     protected override bool SendsToGraph => false;
 }

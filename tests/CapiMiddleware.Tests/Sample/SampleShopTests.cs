@@ -238,6 +238,34 @@ public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder re
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task The_newsletter_razor_page_reports_a_lead_after_its_redirect_and_nothing_for_showing_or_a_bad_address()
+    {
+        using var browser = shop.CreateBrowser(new CookieContainer());
+        var form = await browser.GetStringAsync("/newsletter");
+        Assert.Empty(PageData.Events(form));
+        var token = AntiforgeryToken().Match(form).Groups[1].Value;
+
+        using (var invalid = await browser.PostAsync("/newsletter", new FormUrlEncodedContent([new("__RequestVerificationToken", token), new("email", "nobody")])))
+        {
+            Assert.Equal(HttpStatusCode.OK, invalid.StatusCode);
+            Assert.Empty(PageData.Events(await invalid.Content.ReadAsStringAsync()));
+        }
+
+        using (var subscribed = await browser.PostAsync("/newsletter", new FormUrlEncodedContent([new("__RequestVerificationToken", token), new("email", " Reader@Example.com ")])))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, subscribed.StatusCode);
+            Assert.Equal("/newsletter?subscribed=True", subscribed.Headers.Location?.OriginalString);
+        }
+
+        var thanks = await browser.GetStringAsync("/newsletter?subscribed=True");
+        var pixel = Assert.Single(PageData.Events(thanks));
+        Assert.Equal(("track", "Lead"), (pixel.Method, pixel.Name));
+        var lead = await shop.WaitForServerEventAsync(pixel.EventId);
+        Assert.Equal(UserDataHasher.NormalizeAndHash(UserDataField.Email, "reader@example.com"), lead.GetProperty("user_data").GetProperty("em")[0].GetString());
+        Assert.EndsWith("/newsletter", lead.GetProperty("event_source_url").GetString(), StringComparison.Ordinal);
+    }
+
     private static string Cookie(CookieContainer jar, string name) =>
         jar.GetAllCookies().Single(c => c.Name == name).Value;
 
@@ -246,4 +274,7 @@ public sealed partial class SampleShopTests(SampleShop shop, ParameterBuilder re
 
     [GeneratedRegex("<strong id=\"customer-id\">([^<]+)</strong>")]
     private static partial Regex CustomerId();
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryToken();
 }
