@@ -1,6 +1,7 @@
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Events;
+using CapiMiddleware.Inspector;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,7 @@ internal sealed class ConversionRecorder
 {
     private readonly ConversionQueue _queue;
     private readonly PendingPixelEvents _pending;
+    private readonly RecentEvents _inspector;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly ILogger<ConversionRecorder> _logger;
     private int _privateAddressReported;
@@ -23,11 +25,13 @@ internal sealed class ConversionRecorder
     public ConversionRecorder(
         ConversionQueue queue,
         PendingPixelEvents pending,
+        RecentEvents inspector,
         IOptionsMonitor<MetaConversionsOptions> options,
         ILogger<ConversionRecorder> logger)
     {
         _queue = queue;
         _pending = pending;
+        _inspector = inspector;
         _options = options;
         _logger = logger;
     }
@@ -71,6 +75,11 @@ internal sealed class ConversionRecorder
         if (result.Event is null || builder.IsBrowserInitiated)
         {
             // Invalid or disabled: neither copy. Browser-initiated: the browser already sent its copy.
+            if (result.Event is not null)
+            {
+                _inspector.PixelFiredByBrowser(builder.EventName, builder.EventId);
+            }
+
             return;
         }
 
@@ -80,6 +89,7 @@ internal sealed class ConversionRecorder
             builder.EventId,
             result.Event.CustomData ?? new GraphCustomData());
 
+        _inspector.PixelHanded(pixelEvent, redirect);
         if (redirect)
         {
             _pending.Carry(context, [pixelEvent]);

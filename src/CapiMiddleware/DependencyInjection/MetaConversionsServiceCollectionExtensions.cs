@@ -4,6 +4,7 @@ using CapiMiddleware.DependencyInjection;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
+using CapiMiddleware.Inspector;
 using CapiMiddleware.Serving;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -74,6 +75,7 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<PendingPixelEvents>();
         services.TryAddSingleton<ConversionRecorder>();
         services.TryAddSingleton<MatchDiagnostics>();
+        services.TryAddSingleton<RecentEvents>();
         services.AddHostedService<OutboxSender>();
         return services;
     }

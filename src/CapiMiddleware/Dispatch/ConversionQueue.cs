@@ -1,5 +1,6 @@
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Events;
+using CapiMiddleware.Inspector;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -24,6 +25,7 @@ internal sealed class ConversionQueue : IConversionQueue
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly TimeProvider _time;
     private readonly MatchDiagnostics _diagnostics;
+    private readonly RecentEvents _inspector;
     private readonly ILogger<ConversionQueue> _logger;
     private long _dropped;
 
@@ -32,12 +34,14 @@ internal sealed class ConversionQueue : IConversionQueue
         IOptionsMonitor<MetaConversionsOptions> options,
         TimeProvider time,
         MatchDiagnostics diagnostics,
+        RecentEvents inspector,
         ILogger<ConversionQueue> logger)
     {
         _store = store;
         _options = options;
         _time = time;
         _diagnostics = diagnostics;
+        _inspector = inspector;
         _logger = logger;
     }
 
@@ -63,10 +67,11 @@ internal sealed class ConversionQueue : IConversionQueue
         if (graphEvent is null)
         {
             Log.EventInvalid(_logger, conversionEvent.EventName, eventId, problem!);
+            _inspector.NotQueued(conversionEvent.EventName, eventId, conversionEvent.ActionSource.WireName(), DeliveryStatus.Invalid, problem!);
             return new EnqueueResult(EnqueueStatus.Invalid, null);
         }
 
-        _diagnostics.Observe(graphEvent);
+        var quality = _diagnostics.Observe(graphEvent);
         var entry = new OutboxEntry
         {
             PixelId = options.PixelId ?? string.Empty,
@@ -77,6 +82,7 @@ internal sealed class ConversionQueue : IConversionQueue
             Payload = GraphEventWriter.Serialize(graphEvent),
             EnqueuedAt = _time.GetUtcNow(),
         };
+        _inspector.Queued(entry, quality); // before the store: the sender may answer before EnqueueAsync returns
 
         bool stored;
         try
@@ -89,6 +95,7 @@ internal sealed class ConversionQueue : IConversionQueue
             // and the Pixel's copy go on.
             Interlocked.Increment(ref _dropped);
             Log.OutboxWriteFailed(_logger, ex, graphEvent.EventName, eventId);
+            _inspector.NotQueued(graphEvent.EventName, eventId, graphEvent.ActionSource, DeliveryStatus.Dropped, "The outbox store could not take it; the log says why (event 44).");
             return new EnqueueResult(EnqueueStatus.Failed, graphEvent);
         }
 
@@ -96,6 +103,7 @@ internal sealed class ConversionQueue : IConversionQueue
         {
             var dropped = Interlocked.Increment(ref _dropped);
             Log.QueueFull(_logger, graphEvent.EventName, eventId, options.QueueCapacity, dropped);
+            _inspector.NotQueued(graphEvent.EventName, eventId, graphEvent.ActionSource, DeliveryStatus.Dropped, $"The queue is full (MetaConversions:QueueCapacity = {options.QueueCapacity}).");
             return new EnqueueResult(EnqueueStatus.Full, graphEvent);
         }
 

@@ -1,4 +1,5 @@
 using CapiMiddleware.Diagnostics;
+using CapiMiddleware.Inspector;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,7 @@ internal sealed class OutboxSender : BackgroundService
     private readonly IOutboxStore _store;
     private readonly GraphApiClient _graph;
     private readonly LogOnlyTransport _logOnly;
+    private readonly RecentEvents _inspector;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<OutboxSender> _logger;
@@ -28,6 +30,7 @@ internal sealed class OutboxSender : BackgroundService
         IOutboxStore store,
         GraphApiClient graph,
         LogOnlyTransport logOnly,
+        RecentEvents inspector,
         IOptionsMonitor<MetaConversionsOptions> options,
         TimeProvider time,
         ILogger<OutboxSender> logger)
@@ -35,6 +38,7 @@ internal sealed class OutboxSender : BackgroundService
         _store = store;
         _graph = graph;
         _logOnly = logOnly;
+        _inspector = inspector;
         _options = options;
         _time = time;
         _logger = logger;
@@ -173,6 +177,7 @@ internal sealed class OutboxSender : BackgroundService
             result = GraphSendResult.TransientFailure($"{ex.GetType().Name}: {ex.Message}");
         }
 
+        _inspector.Delivered(batch, result, options.SendsToMeta);
         switch (result.Outcome)
         {
             case SendOutcome.Accepted:

@@ -29,6 +29,7 @@ public sealed class OptionsValidationTests
     [InlineData("Outbox:Provider", "sqlite", "MetaConversions:Outbox:Path is required when MetaConversions:Outbox:Provider is sqlite")]
     [InlineData("Outbox:Provider", "redis", "MetaConversions:Outbox:Redis is required when MetaConversions:Outbox:Provider is redis")]
     [InlineData("Outbox:LeaseTimeout", "00:00:00.1", "MetaConversions:Outbox:LeaseTimeout")]
+    [InlineData("Inspector:AuthorizationPolicy", " ", "MetaConversions:Inspector:AuthorizationPolicy")]
     public async Task A_bad_setting_stops_the_app_naming_the_setting(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(new() { [key] = value }));
