@@ -1,6 +1,7 @@
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Events;
+using CapiMiddleware.Inspector;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,7 @@ internal sealed class ConversionRecorder
     private readonly ConversionQueue _queue;
     private readonly PendingPixelEvents _pending;
     private readonly TrackingConsent _consent;
+    private readonly RecentEvents _inspector;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly ILogger<ConversionRecorder> _logger;
     private int _privateAddressReported;
@@ -27,12 +29,14 @@ internal sealed class ConversionRecorder
         ConversionQueue queue,
         PendingPixelEvents pending,
         TrackingConsent consent,
+        RecentEvents inspector,
         IOptionsMonitor<MetaConversionsOptions> options,
         ILogger<ConversionRecorder> logger)
     {
         _queue = queue;
         _pending = pending;
         _consent = consent;
+        _inspector = inspector;
         _options = options;
         _logger = logger;
     }
@@ -165,6 +169,11 @@ internal sealed class ConversionRecorder
         if (result.Event is null || builder.IsBrowserInitiated)
         {
             // Invalid or disabled: neither copy. Browser-initiated: the browser already sent its copy.
+            if (result.Event is not null)
+            {
+                _inspector.PixelFiredByBrowser(builder.EventName, builder.EventId);
+            }
+
             return;
         }
 
@@ -182,11 +191,13 @@ internal sealed class ConversionRecorder
         if (!redirect && !scope.PixelEventsRendered)
         {
             scope.PixelEvents.Add(pixelEvent);
+            _inspector.PixelHanded(pixelEvent, redirect: false);
         }
         else if (!context.Response.HasStarted)
         {
             // After a redirect, or on a page whose Pixel data is already written: the next page hands it over.
             _pending.Carry(context, [pixelEvent]);
+            _inspector.PixelHanded(pixelEvent, redirect: true);
         }
 
         // Otherwise the response is gone: the server's copy is sent alone.

@@ -7,8 +7,9 @@ public static class MetaConversionsApplicationBuilderExtensions
 {
     /// <summary>
     /// Serves the browser snippet under <c>/_capi/</c> and keeps Meta's first-party cookies (<c>_fbc</c> from
-    /// <c>fbclid</c>, <c>_fbp</c> on page views). Place it after <c>UseForwardedHeaders</c> and <c>UseStaticFiles</c>,
-    /// before the endpoints.
+    /// <c>fbclid</c>, <c>_fbp</c> on page views). Serves the inspector at <c>/_capi/inspector</c> when it is on
+    /// (<see cref="MetaConversionsOptions.Inspector"/>). Place it after <c>UseForwardedHeaders</c> and
+    /// <c>UseStaticFiles</c>, before the endpoints.
     /// </summary>
     /// <param name="app">The application.</param>
     /// <returns>The application, for chaining.</returns>
@@ -21,6 +22,7 @@ public static class MetaConversionsApplicationBuilderExtensions
                 "UseMetaConversions() needs the library's services: call builder.Services.AddMetaConversions(...) in Program.cs.");
         }
 
+        app.UseMiddleware<CapiMiddleware.Inspector.InspectorMiddleware>(); // passes everything outside /_capi/inspector on at once
         return app.UseMiddleware<MetaConversionsMiddleware>();
     }
 }

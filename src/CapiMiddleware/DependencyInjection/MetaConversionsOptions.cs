@@ -105,6 +105,10 @@ public sealed class MetaConversionsOptions
     /// <summary>Where events wait to be sent: in memory (the default), in an SQLite file, or in Redis.</summary>
     public OutboxOptions Outbox { get; set; } = new();
 
+    /// <summary>The inspector page at <c>/_capi/inspector</c>: on in Development by default, behind a policy elsewhere.</summary>
+    public InspectorOptions Inspector { get; set; } = new();
+
+
     /// <summary>Whether any pixel has a token, so events are sent rather than shown in the log.</summary>
     internal bool SendsToMeta => Dispatch.PixelRouting.For(this).AnySendsToMeta;
 

@@ -91,6 +91,15 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
         ValidateOutbox(options.Outbox, failures);
         ValidateConsentAndCrawlers(options, failures);
 
+        if (options.Inspector is null)
+        {
+            failures.Add($"{Prefix}Inspector must not be null.");
+        }
+        else if (options.Inspector.AuthorizationPolicy is { } policy && (string.IsNullOrWhiteSpace(policy) || policy.Length > 200))
+        {
+            failures.Add($"{Prefix}Inspector:AuthorizationPolicy must be the name of an authorization policy (1 to 200 characters, not blank), or absent; got '{Shorten(policy)}'.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

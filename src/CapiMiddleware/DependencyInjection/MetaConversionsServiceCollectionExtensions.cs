@@ -5,6 +5,7 @@ using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Mvc;
+using CapiMiddleware.Inspector;
 using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Configuration;
@@ -82,6 +83,7 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<DeliveryHealth>();
         services.TryAddSingleton<DeliveryTelemetry>();
         services.TryAddSingleton<MetaConversionsHealthCheck>();
+        services.TryAddSingleton<RecentEvents>();
         services.AddHostedService<OutboxSender>();
 
         // Razor Pages read the attribute through a page convention; apps without Razor Pages never resolve these options.

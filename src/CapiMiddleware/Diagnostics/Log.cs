@@ -110,4 +110,14 @@ internal static partial class Log
 
     [LoggerMessage(81, LogLevel.Debug, "{EventName} was not reported: the response's status was {StatusCode}.", EventName = "ConversionNotReported")]
     public static partial void ConversionNotReported(ILogger logger, string eventName, int statusCode);
+
+    // 60-69: the inspector page.
+    [LoggerMessage(60, LogLevel.Warning, "The inspector stays off: MetaConversions:Inspector:Enabled is true outside Development, where it shows events only behind an authorization policy. Register a policy (builder.Services.AddAuthorization(o => o.AddPolicy(\"CapiInspector\", p => p.RequireRole(\"admin\")))) and set MetaConversions:Inspector:AuthorizationPolicy to its name.", EventName = "InspectorNeedsPolicy")]
+    public static partial void InspectorNeedsPolicy(ILogger logger);
+
+    [LoggerMessage(61, LogLevel.Error, "The inspector's authorization policy '{Policy}' (MetaConversions:Inspector:AuthorizationPolicy) is not registered, or AddAuthorization() was not called; the inspector answers 404 until it is.", EventName = "InspectorPolicyMissing")]
+    public static partial void InspectorPolicyMissing(ILogger logger, string policy);
+
+    [LoggerMessage(62, LogLevel.Information, "The Meta Conversions inspector is on at {Path} ({Access}). MetaConversions:Inspector:Enabled = false turns it off.", EventName = "InspectorOn")]
+    public static partial void InspectorOn(ILogger logger, string path, string access);
 }

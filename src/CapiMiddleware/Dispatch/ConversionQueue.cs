@@ -1,5 +1,6 @@
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Events;
+using CapiMiddleware.Inspector;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -25,6 +26,7 @@ internal sealed class ConversionQueue : IConversionQueue
     private readonly TimeProvider _time;
     private readonly MatchDiagnostics _diagnostics;
     private readonly ConversionMetrics _metrics;
+    private readonly RecentEvents _inspector;
     private readonly ILogger<ConversionQueue> _logger;
     private long _dropped;
 
@@ -34,6 +36,7 @@ internal sealed class ConversionQueue : IConversionQueue
         TimeProvider time,
         MatchDiagnostics diagnostics,
         ConversionMetrics metrics,
+        RecentEvents inspector,
         ILogger<ConversionQueue> logger)
     {
         _store = store;
@@ -41,6 +44,7 @@ internal sealed class ConversionQueue : IConversionQueue
         _time = time;
         _diagnostics = diagnostics;
         _metrics = metrics;
+        _inspector = inspector;
         _logger = logger;
     }
 
@@ -71,6 +75,7 @@ internal sealed class ConversionQueue : IConversionQueue
         {
             Log.EventInvalid(_logger, conversionEvent.EventName, eventId, pixelProblem!);
             _metrics.Dropped(ConversionMetrics.Invalid);
+            _inspector.NotQueued(conversionEvent.EventName, eventId, conversionEvent.ActionSource.WireName(), DeliveryStatus.Invalid, pixelProblem!);
             return new EnqueueResult(EnqueueStatus.Invalid, null);
         }
 
@@ -79,10 +84,11 @@ internal sealed class ConversionQueue : IConversionQueue
         {
             Log.EventInvalid(_logger, conversionEvent.EventName, eventId, problem!);
             _metrics.Dropped(ConversionMetrics.Invalid);
+            _inspector.NotQueued(conversionEvent.EventName, eventId, conversionEvent.ActionSource.WireName(), DeliveryStatus.Invalid, problem!);
             return new EnqueueResult(EnqueueStatus.Invalid, null);
         }
 
-        _diagnostics.Observe(graphEvent);
+        var quality = _diagnostics.Observe(graphEvent);
         var payload = GraphEventWriter.Serialize(graphEvent);
         var enqueuedAt = _time.GetUtcNow();
         var stored = true;
@@ -101,6 +107,11 @@ internal sealed class ConversionQueue : IConversionQueue
                     Payload = payload,
                     EnqueuedAt = enqueuedAt,
                 };
+                if (ReferenceEquals(pixelId, pixels[0]))
+                {
+                    _inspector.Queued(entry, quality); // before the store: the sender may answer before EnqueueAsync returns
+                }
+
                 stored &= await _store.EnqueueAsync(entry, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -111,6 +122,7 @@ internal sealed class ConversionQueue : IConversionQueue
             Interlocked.Increment(ref _dropped);
             Log.OutboxWriteFailed(_logger, ex, graphEvent.EventName, eventId);
             _metrics.Dropped(ConversionMetrics.StoreFailed);
+            _inspector.NotQueued(graphEvent.EventName, eventId, graphEvent.ActionSource, DeliveryStatus.Dropped, "The outbox store could not take it; the log says why (event 44).");
             return new EnqueueResult(EnqueueStatus.Failed, graphEvent);
         }
 
@@ -119,6 +131,7 @@ internal sealed class ConversionQueue : IConversionQueue
             var dropped = Interlocked.Increment(ref _dropped);
             Log.QueueFull(_logger, graphEvent.EventName, eventId, options.QueueCapacity, dropped);
             _metrics.Dropped(ConversionMetrics.QueueFull);
+            _inspector.NotQueued(graphEvent.EventName, eventId, graphEvent.ActionSource, DeliveryStatus.Dropped, $"The queue is full (MetaConversions:QueueCapacity = {options.QueueCapacity}).");
             return new EnqueueResult(EnqueueStatus.Full, graphEvent);
         }
 

@@ -40,7 +40,8 @@ internal sealed class LogOnlyTransport : IConversionTransport
             ? MatchQuality.Estimate(user.ContainsKey)
             : MatchQuality.Estimate(static _ => false);
 
-    private static byte[] MaskClientAddress(byte[] payload)
+    /// <summary>The event with its IP address masked; also what the inspector shows.</summary>
+    internal static byte[] MaskClientAddress(byte[] payload)
     {
         var node = JsonNode.Parse(payload);
         if (node?["user_data"] is JsonObject user && user["client_ip_address"]?.GetValue<string>() is { } ip)

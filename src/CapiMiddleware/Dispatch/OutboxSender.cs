@@ -1,4 +1,5 @@
 using CapiMiddleware.Diagnostics;
+using CapiMiddleware.Inspector;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,7 @@ internal sealed class OutboxSender : BackgroundService
     private readonly GraphApiClient _graph;
     private readonly LogOnlyTransport _logOnly;
     private readonly DeliveryTelemetry _telemetry;
+    private readonly RecentEvents _inspector;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<OutboxSender> _logger;
@@ -30,6 +32,7 @@ internal sealed class OutboxSender : BackgroundService
         GraphApiClient graph,
         LogOnlyTransport logOnly,
         DeliveryTelemetry telemetry,
+        RecentEvents inspector,
         IOptionsMonitor<MetaConversionsOptions> options,
         TimeProvider time,
         ILogger<OutboxSender> logger)
@@ -38,6 +41,7 @@ internal sealed class OutboxSender : BackgroundService
         _graph = graph;
         _logOnly = logOnly;
         _telemetry = telemetry;
+        _inspector = inspector;
         _options = options;
         _time = time;
         _logger = logger;
@@ -181,6 +185,7 @@ internal sealed class OutboxSender : BackgroundService
 
         telemetry.Complete(result, batch);
 
+        _inspector.Delivered(batch, result, pixel.SendsToMeta);
         switch (result.Outcome)
         {
             case SendOutcome.Accepted:

@@ -108,6 +108,9 @@ public sealed class BrowserPage(NodeProcess node, string id) : IAsyncDisposable
 
     public Task<PageReport> ReportAsync() => Call<PageReport>("report");
 
+    /// <summary>Saves a PNG of the page, <paramref name="width"/> by <paramref name="height"/> CSS pixels, animations finished.</summary>
+    public Task ScreenshotAsync(string path, int width, int height) => Call<bool>("screenshot", path, width, height);
+
     public async ValueTask DisposeAsync() => await Call<bool>("closePage");
 
     private Task<T> Call<T>(string export, params object?[] args) =>

@@ -12,7 +12,7 @@ namespace CapiMiddleware.Tests.Browser;
 /// </summary>
 public sealed class ShopInBrowserTests(Chromium chromium, SampleShop shop) : IClassFixture<Chromium>, IClassFixture<SampleShop>
 {
-    private static readonly Dictionary<string, string> CheckoutFields = new()
+    internal static readonly Dictionary<string, string> CheckoutFields = new()
     {
         ["input[name=email]"] = "Browser.Buyer@Example.com",
         ["input[name=phone]"] = "+1 555 010 9999",

@@ -137,6 +137,14 @@ async function report(pageId) {
   return { errors: state.errors.slice(), violations: state.violations.slice(), blocked: state.blocked.slice() };
 }
 
+// A PNG of the page as it looks now, animations finished, at a fixed size (for the docs).
+async function screenshot(pageId, path, width, height) {
+  const { page } = get(pageId);
+  await page.setViewportSize({ width, height });
+  await page.screenshot({ path, animations: 'disabled' });
+  return true;
+}
+
 async function closePage(pageId) {
   const state = objects.get(pageId);
   objects.delete(pageId);
@@ -168,6 +176,7 @@ module.exports = {
   evaluate: expose(evaluate),
   pixelQueue: expose(pixelQueue),
   report: expose(report),
+  screenshot: expose(screenshot),
   closePage: expose(closePage),
   close: expose(close),
 };

@@ -32,6 +32,7 @@ public sealed class OptionsValidationTests
     [InlineData("LimitedDataUse:Country", "840", "MetaConversions:LimitedDataUse:Country")]
     [InlineData("LimitedDataUse:State", "1000", "a state (1000) needs the country 1")]
     [InlineData("CrawlerUserAgents:0", " ", "MetaConversions:CrawlerUserAgents")]
+    [InlineData("Inspector:AuthorizationPolicy", " ", "MetaConversions:Inspector:AuthorizationPolicy")]
     public async Task A_bad_setting_stops_the_app_naming_the_setting(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(new() { [key] = value }));

@@ -1,0 +1,123 @@
+using System.Buffers;
+using System.Text.Json;
+using CapiMiddleware.Dispatch;
+using CapiMiddleware.Events;
+
+namespace CapiMiddleware.Inspector;
+
+/// <summary>
+/// <c>/_capi/inspector/events.json</c>: what the page shows, written straight from the record. Personal fields are the
+/// hashed values of the wire; the IP address, the one personal value Meta takes unhashed, is masked as in the log.
+/// </summary>
+internal static class InspectorJson
+{
+    public static void WriteEvents(IBufferWriter<byte> output, InspectorSnapshot snapshot, MetaConversionsOptions options)
+    {
+        using var json = new Utf8JsonWriter(output);
+        json.WriteStartObject();
+        json.WriteNumber("version", snapshot.Version);
+        json.WriteBoolean("full", snapshot.Full);
+        json.WriteNumber("oldestSequence", snapshot.OldestSequence);
+        json.WriteNumber("capacity", RecentEvents.Capacity);
+        json.WriteBoolean("sendsToMeta", options.SendsToMeta);
+        json.WriteString("pixelId", options.PixelId);
+        json.WriteString("testEventCode", options.TestEventCode);
+        json.WriteStartArray("events");
+        foreach (var e in snapshot.Events)
+        {
+            WriteEvent(json, e);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteEvent(Utf8JsonWriter json, InspectedEvent e)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("sequence", e.Sequence);
+        json.WriteNumber("version", e.Version);
+        json.WriteString("eventName", e.EventName);
+        json.WriteString("eventId", e.EventId);
+        json.WriteString("actionSource", e.ActionSource);
+        json.WriteString("recordedAt", e.RecordedAt);
+        json.WriteString("updatedAt", e.UpdatedAt);
+        json.WriteString("status", StatusName(e.Status));
+        json.WriteString("detail", e.Detail);
+        json.WriteString("fbtraceId", e.FbTraceId);
+        json.WriteNumber("sendAttempts", e.SendAttempts);
+
+        if (e.MatchQuality is { } quality)
+        {
+            json.WriteStartObject("matchQuality");
+            json.WriteNumber("score", quality.Score);
+            json.WriteString("band", quality.Band.ToString());
+            WriteStrings(json, "identifiers", quality.Identifiers);
+            WriteStrings(json, "missing", quality.Missing);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("matchQuality");
+        }
+
+        json.WriteNumber("serverBytes", e.ServerPayloadLength);
+        if (e.ServerPayload is { } payload)
+        {
+            json.WritePropertyName("server");
+            json.WriteRawValue(LogOnlyTransport.MaskClientAddress(payload), skipInputValidation: true);
+        }
+        else
+        {
+            json.WriteNull("server");
+        }
+
+        if (e.Pixel is { } pixel)
+        {
+            json.WriteStartObject("pixel");
+            json.WriteString("handover", pixel.Handover switch
+            {
+                PixelHandover.Page => "page",
+                PixelHandover.Redirect => "redirect",
+                _ => "browser",
+            });
+            if (pixel.Event is { } handed)
+            {
+                json.WritePropertyName("event");
+                JsonSerializer.Serialize(json, handed, GraphJsonContext.Default.PixelEvent);
+            }
+
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("pixel");
+        }
+
+        json.WriteEndObject();
+    }
+
+    /// <summary>The status as the JSON names it.</summary>
+    public static string StatusName(DeliveryStatus status) => status switch
+    {
+        DeliveryStatus.Queued => "queued",
+        DeliveryStatus.Sent => "sent",
+        DeliveryStatus.Shown => "shown",
+        DeliveryStatus.Deferred => "deferred",
+        DeliveryStatus.Paused => "paused",
+        DeliveryStatus.Rejected => "rejected",
+        DeliveryStatus.Dropped => "dropped",
+        _ => "invalid",
+    };
+
+    private static void WriteStrings(Utf8JsonWriter json, string name, IReadOnlyList<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            json.WriteStringValue(value);
+        }
+
+        json.WriteEndArray();
+    }
+}

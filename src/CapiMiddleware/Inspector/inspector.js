@@ -1,0 +1,176 @@
+// The inspector page: polls events.json for what changed and shows each event's Pixel copy and server copy side by
+// side. Everything from the server is data (event names and URLs come from visitors): it goes into the page through
+// textContent and attributes, never parsed as HTML.
+(function () {
+  'use strict';
+
+  var POLL_MS = 1000;
+  var eventsUrl = new URL('events.json', document.currentScript.src);
+  var list = document.getElementById('events');
+  var empty = document.getElementById('empty');
+  var mode = document.getElementById('mode');
+  var live = document.getElementById('live');
+  var cards = new Map(); // eventName + '\n' + eventId -> { event, element }
+  var version = 0;
+
+  var STATUS = {
+    queued: 'queued',
+    sent: 'sent to Meta',
+    shown: 'shown, not sent',
+    deferred: 'deferred: will retry',
+    paused: 'paused: token problem',
+    rejected: 'rejected by Meta',
+    dropped: 'dropped',
+    invalid: 'not queued: invalid'
+  };
+
+  var HANDOVER = {
+    page: 'handed to the page that answered the request',
+    redirect: 'carried across the redirect to the next page',
+    browser: 'fired by the page itself (metaCapi.track), which told the server this event ID'
+  };
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function keyOf(e) {
+    return e.eventName + '\n' + e.eventId;
+  }
+
+  function time(iso) {
+    var date = new Date(iso);
+    return isNaN(date.getTime()) ? '' : date.toLocaleTimeString();
+  }
+
+  function pixelCall(handed) {
+    return 'fbq(' + JSON.stringify(handed.method) + ', ' + JSON.stringify(handed.name) + ',\n' +
+      JSON.stringify(handed.data || {}, null, 2) + ',\n' + JSON.stringify({ eventID: handed.eventId }) + ')';
+  }
+
+  function pixelSide(e) {
+    var side = el('section', 'copy pixel');
+    side.appendChild(el('h3', null, 'Pixel (browser)'));
+    if (!e.pixel) {
+      side.appendChild(el('p', 'how', e.actionSource && e.actionSource !== 'website'
+        ? 'None: a ' + e.actionSource + ' event has no web page.'
+        : 'None: no page was handed this event.'));
+      return side;
+    }
+    side.appendChild(el('p', 'how', HANDOVER[e.pixel.handover] || e.pixel.handover));
+    var call = e.pixel.event
+      ? pixelCall(e.pixel.event)
+      : 'fbq(…, ' + JSON.stringify(e.eventName) + ', {…}, ' + JSON.stringify({ eventID: e.eventId }) + ')';
+    side.appendChild(el('pre', null, call));
+    return side;
+  }
+
+  function serverSide(e) {
+    var side = el('section', 'copy server');
+    side.appendChild(el('h3', null, 'Server (Conversions API)'));
+    side.appendChild(el('p', 'how', e.server
+      ? (e.actionSource || 'event') + ' · ' + e.serverBytes + ' bytes on the wire, personal fields hashed'
+      : e.serverBytes > 0 ? e.serverBytes + ' bytes: too large to keep here' : 'Not built: ' + (e.detail || 'refused')));
+    if (e.server) side.appendChild(el('pre', null, JSON.stringify(e.server, null, 2)));
+    return side;
+  }
+
+  function card(e) {
+    var item = el('li', 'event');
+    item.setAttribute('data-event-id', e.eventId);
+    item.setAttribute('data-event-name', e.eventName);
+    item.setAttribute('data-status', e.status);
+
+    var head = el('div', 'head');
+    head.appendChild(el('span', 'name', e.eventName));
+    head.appendChild(el('code', 'id', e.eventId));
+    head.appendChild(el('span', 'status status-' + e.status, STATUS[e.status] || e.status));
+    if (e.matchQuality) {
+      var q = e.matchQuality;
+      var quality = el('span', 'quality band-' + String(q.band).toLowerCase(),
+        'match ' + q.band + ' ' + Number(q.score).toFixed(1) + '/10');
+      quality.title = 'Identifiers: ' + (q.identifiers.join(' ') || 'none');
+      head.appendChild(quality);
+    }
+    head.appendChild(el('time', null, time(e.recordedAt)));
+    item.appendChild(head);
+
+    var facts = [];
+    if (e.fbtraceId) facts.push('fbtrace_id ' + e.fbtraceId);
+    if (e.sendAttempts > 1) facts.push(e.sendAttempts + ' sends');
+    if (e.detail && e.server) facts.push(e.detail);
+    if (facts.length) item.appendChild(el('p', 'detail', facts.join(' · ')));
+
+    var copies = el('div', 'copies');
+    copies.appendChild(pixelSide(e));
+    copies.appendChild(serverSide(e));
+    item.appendChild(copies);
+
+    if (e.matchQuality) {
+      var ids = el('p', 'identifiers');
+      e.matchQuality.identifiers.forEach(function (id) { ids.appendChild(el('span', 'chip', id)); });
+      if (e.matchQuality.missing.length) ids.appendChild(el('span', 'missing', 'missing: ' + e.matchQuality.missing.join(', ')));
+      item.appendChild(ids);
+    }
+    return item;
+  }
+
+  function apply(data) {
+    if (data.full) {
+      cards.forEach(function (c) { c.element.remove(); });
+      cards.clear();
+    }
+
+    // Oldest first, so each new card goes on top.
+    data.events.slice().reverse().forEach(function (e) {
+      var key = keyOf(e);
+      var existing = cards.get(key);
+      var element = card(e);
+      if (existing) {
+        list.replaceChild(element, existing.element);
+      } else {
+        list.insertBefore(element, list.firstChild);
+      }
+      if (!data.full) element.classList.add('fresh');
+      cards.set(key, { event: e, element: element });
+    });
+
+    cards.forEach(function (c, key) {
+      if (c.event.sequence < data.oldestSequence) {
+        c.element.remove();
+        cards.delete(key);
+      }
+    });
+
+    version = data.version;
+    empty.hidden = cards.size > 0;
+    mode.textContent = data.sendsToMeta
+      ? 'Sending to Meta, pixel ' + data.pixelId + (data.testEventCode ? ', test event code ' + data.testEventCode : '') + '.'
+      : 'Showing, not sending: no MetaConversions:AccessToken is set, so events are written to the log instead.';
+    mode.className = data.sendsToMeta ? 'sending' : 'showing';
+  }
+
+  function poll() {
+    var url = new URL(eventsUrl.href);
+    url.searchParams.set('since', String(version));
+    fetch(url.href, { cache: 'no-store', credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (response) {
+        if (!response.ok) throw new Error('HTTP ' + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        apply(data);
+        live.textContent = 'Live · ' + cards.size + ' of the latest ' + data.capacity + ' events · updated ' + new Date().toLocaleTimeString();
+        live.className = 'ok';
+      }, function (error) {
+        live.textContent = 'Could not update (' + error.message + '); trying again.';
+        live.className = 'error';
+      })
+      .then(function () { setTimeout(poll, POLL_MS); });
+  }
+
+  poll();
+})();
