@@ -30,6 +30,9 @@
   var COOKIE_RE = /^fb\.\d{1,4}\.\d{1,20}\.[\x21\x23\x24\x26-\x2b\x2d\x2f-\x3a\x3c-\x5b\x5d-\x7e]+(\.(AQ|Ag|Aw|BA|BQ|Bg|AQ[E-Zab][A-Za-z0-9_-]{5}))?$/;
   var MAX_COOKIE_LENGTH = 564;
   var FBCLID_RE = /^[A-Za-z0-9_-]{1,500}$/;
+  // How long after start the snippet looks whether fbevents.js replaced the queue stub, and the beacon's limits.
+  var REPORT_MS = 3000;
+  var MAX_REPORTED_IDS = 50;
 
   // Included twice (or the classic and the module build both): the first copy wins.
   if (win && win.__metaCapi) return win.__metaCapi;
@@ -40,6 +43,8 @@
   var deadline = 0;
   var timer = null;
   var nonce = '';
+  var pageIds = [];
+  var reported = false;
 
   function warn(e) {
     if (warned) return;
@@ -209,6 +214,7 @@
       var method = ev.method === 'track' || ev.method === 'trackCustom' ? ev.method : methodFor(ev.name);
       var data = isObject(ev.data) ? ev.data : {};
       var options = typeof ev.eventId === 'string' && ev.eventId ? { eventID: ev.eventId } : null;
+      if (options) remember(ev.eventId);
       var only = pixelIdList(ev.pixelIds);
       if (only.length) {
         // The server sent this event to these pixels only: so does the browser.
@@ -222,6 +228,34 @@
       var args = [method, ev.name, data];
       if (options) args.push(options);
       send(args);
+    }
+    scheduleReport(d.beacon);
+  }
+
+  function remember(id) {
+    if (pageIds.length < MAX_REPORTED_IDS && pageIds.indexOf(id) < 0) pageIds.push(id);
+  }
+
+  // Whether Meta's library runs: fbevents.js gives the base code's queue stub a callMethod; a blocked one never does.
+  function pixelLoaded() {
+    var f = win.fbq;
+    return typeof f === 'function' && (typeof f.callMethod === 'function' || !Array.isArray(f.queue));
+  }
+
+  // Once per page view: was the Pixel blocked, and which events did this page hand it. No personal data.
+  function report(url) {
+    if (reported) return;
+    reported = true;
+    var body = JSON.stringify({ v: 1, blocked: !pixelLoaded(), ids: pageIds });
+    win.navigator.sendBeacon(url, body);
+  }
+
+  function scheduleReport(url) {
+    if (typeof url !== 'string' || url.charAt(0) !== '/' || url.charAt(1) === '/') return;
+    if (!win.navigator || typeof win.navigator.sendBeacon !== 'function') return;
+    win.setTimeout(guard, REPORT_MS, function () { report(url); });
+    if (typeof win.addEventListener === 'function') {
+      win.addEventListener('pagehide', function () { guard(report, url); });
     }
   }
 
@@ -244,6 +278,7 @@
       var id = newEventId();
       try {
         if (typeof name === 'string' && name) {
+          remember(id);
           send([methodFor(name), name, isObject(data) ? data : {}, { eventID: id }]);
         }
       } catch (e) {

@@ -17,6 +17,7 @@ internal sealed class ConversionRecorder
     private readonly ConversionQueue _queue;
     private readonly PendingPixelEvents _pending;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
+    private readonly PixelReach _reach;
     private readonly ILogger<ConversionRecorder> _logger;
     private int _privateAddressReported;
 
@@ -24,11 +25,13 @@ internal sealed class ConversionRecorder
         ConversionQueue queue,
         PendingPixelEvents pending,
         IOptionsMonitor<MetaConversionsOptions> options,
+        PixelReach reach,
         ILogger<ConversionRecorder> logger)
     {
         _queue = queue;
         _pending = pending;
         _options = options;
+        _reach = reach;
         _logger = logger;
     }
 
@@ -68,6 +71,12 @@ internal sealed class ConversionRecorder
         }
 
         var result = await _queue.EnqueueAsync(conversion, builder.EventId, context.Request.Host.Host, CancellationToken.None).ConfigureAwait(false);
+        if (result.Status == EnqueueStatus.Queued)
+        {
+            // The server's copy is on its way; a beacon from the page will tell whether the browser's was too.
+            _reach.Expect(builder.EventId, builder.EventName);
+        }
+
         if (result.Event is null || builder.IsBrowserInitiated)
         {
             // Invalid or disabled: neither copy. Browser-initiated: the browser already sent its copy.

@@ -74,6 +74,8 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<PendingPixelEvents>();
         services.TryAddSingleton<ConversionRecorder>();
         services.TryAddSingleton<MatchDiagnostics>();
+        services.TryAddSingleton<PixelReach>();
+        services.TryAddSingleton<PixelBeacon>();
         services.AddHostedService<OutboxSender>();
         return services;
     }

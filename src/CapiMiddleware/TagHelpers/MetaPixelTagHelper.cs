@@ -97,6 +97,7 @@ public sealed class MetaPixelTagHelper : TagHelper
             CookieDomain = cookieDomain,
             SubdomainIndex = MetaCookies.SubdomainIndex(cookieDomain, host),
             Events = events,
+            Beacon = options.ReportPixelBlocking ? http.Request.PathBase.Add(Serving.PixelBeacon.Path).ToUriComponent() : null,
         };
 
         var json = JsonSerializer.Serialize(data, PageJson.GetTypeInfo(typeof(PixelPageData)));
