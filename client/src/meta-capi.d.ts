@@ -107,6 +107,12 @@ export interface MetaCapiDataBlock {
   /** The site's Limited Data Use, applied with `fbq('dataProcessingOptions', ...)` before `init`. */
   dataProcessingOptions?: MetaCapiDataProcessingOptions;
   events: MetaCapiBlockEvent[];
+  /**
+   * Where to report, once per page view (3 s after start, or on `pagehide` if sooner), whether Meta's Pixel library
+   * loaded: `navigator.sendBeacon(beacon, '{"v":1,"blocked":bool,"ids":[...]}')` with the event IDs this page handed
+   * the Pixel. Absent or null: no report.
+   */
+  beacon?: string | null;
 }
 
 /** Headers that carry a browser-made event ID to the server (fetch/XHR). */

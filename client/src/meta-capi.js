@@ -32,6 +32,9 @@
   var COOKIE_RE = /^fb\.\d{1,4}\.\d{1,20}\.[\x21\x23\x24\x26-\x2b\x2d\x2f-\x3a\x3c-\x5b\x5d-\x7e]+(\.(AQ|Ag|Aw|BA|BQ|Bg|AQ[E-Zab][A-Za-z0-9_-]{5}))?$/;
   var MAX_COOKIE_LENGTH = 564;
   var FBCLID_RE = /^[A-Za-z0-9_-]{1,500}$/;
+  // How long after start the snippet looks whether fbevents.js replaced the queue stub, and the beacon's limits.
+  var REPORT_MS = 3000;
+  var MAX_REPORTED_IDS = 50;
 
   // Included twice (or the classic and the module build both): the first copy wins.
   if (win && win.__metaCapi) return win.__metaCapi;
@@ -51,6 +54,8 @@
   var crawler = false;
   // fbq('dataProcessingOptions', ...) arguments for the whole page, or null.
   var pageProcessing = null;
+  var pageIds = [];
+  var reported = false;
 
   function warn(e) {
     if (warned) return;
@@ -276,6 +281,7 @@
       var own = processingArgs(ev.dataProcessingOptions);
       // An event with its own data processing options: set them for it alone, then restore the page's.
       if (own) send(own);
+      if (options) remember(ev.eventId);
       var only = pixelIdList(ev.pixelIds);
       if (only.length) {
         // The server sent this event to these pixels only: so does the browser.
@@ -292,6 +298,34 @@
       if (own) send(pageProcessing || ['dataProcessingOptions', []]);
     }
     if (chosen !== null) setConsent(chosen);
+    scheduleReport(d.beacon);
+  }
+
+  function remember(id) {
+    if (pageIds.length < MAX_REPORTED_IDS && pageIds.indexOf(id) < 0) pageIds.push(id);
+  }
+
+  // Whether Meta's library runs: fbevents.js gives the base code's queue stub a callMethod; a blocked one never does.
+  function pixelLoaded() {
+    var f = win.fbq;
+    return typeof f === 'function' && (typeof f.callMethod === 'function' || !Array.isArray(f.queue));
+  }
+
+  // Once per page view: was the Pixel blocked, and which events did this page hand it. No personal data.
+  function report(url) {
+    if (reported || !consent) return;
+    reported = true;
+    var body = JSON.stringify({ v: 1, blocked: !pixelLoaded(), ids: pageIds });
+    win.navigator.sendBeacon(url, body);
+  }
+
+  function scheduleReport(url) {
+    if (typeof url !== 'string' || url.charAt(0) !== '/' || url.charAt(1) === '/') return;
+    if (!win.navigator || typeof win.navigator.sendBeacon !== 'function') return;
+    win.setTimeout(guard, REPORT_MS, function () { report(url); });
+    if (typeof win.addEventListener === 'function') {
+      win.addEventListener('pagehide', function () { guard(report, url); });
+    }
   }
 
   function isPixelId(v) {
@@ -314,6 +348,7 @@
       try {
         // Without consent the ID is still returned (the server, also without consent, records nothing).
         if (typeof name === 'string' && name && consent && !crawler) {
+          remember(id);
           send([methodFor(name), name, isObject(data) ? data : {}, { eventID: id }]);
         }
       } catch (e) {

@@ -147,7 +147,9 @@ function createBrowser(options = {}) {
   const timers = createTimers(options.timers || 'real', errors, options.now || Date.now());
   const jar = createCookieJar(url.hostname, url.protocol, options.cookie);
   const listeners = [];
+  const windowListeners = [];
   const appended = [];
+  const beacons = [];
 
   const element = (tagName) => {
     const attributes = {};
@@ -226,7 +228,17 @@ function createBrowser(options = {}) {
   const sandbox = {
     document,
     location,
-    navigator: { userAgent: 'Mozilla/5.0 (fake-browser)', language: 'en-US' },
+    navigator: {
+      userAgent: 'Mozilla/5.0 (fake-browser)',
+      language: 'en-US',
+      sendBeacon(url, data) {
+        beacons.push({ url: String(url), data: String(data) });
+        return true;
+      },
+    },
+    addEventListener(type, fn) {
+      windowListeners.push({ type, fn });
+    },
     console: {
       log() {},
       info() {},
@@ -257,6 +269,14 @@ function createBrowser(options = {}) {
     errors,
     warnings,
     appended,
+    /** What navigator.sendBeacon was given: { url, data }. */
+    beacons,
+    /** The page is left: pagehide fires on window. */
+    pageHide() {
+      for (const l of windowListeners.slice()) {
+        if (l.type === 'pagehide') l.fn.call(sandbox, { type: 'pagehide' });
+      }
+    },
     /** Calls made on the recording fbq, then whatever sits in a queue stub's fbq.queue. */
     get fbqCalls() {
       const calls = fbqCalls.slice();

@@ -3,6 +3,7 @@ using CapiMiddleware.Cookies;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -47,9 +48,17 @@ internal sealed class MetaConversionsMiddleware
         }
 
         var path = context.Request.Path;
-        if (path.StartsWithSegments(SnippetFile.BasePath, StringComparison.Ordinal) && _snippet.TryServe(context, path, out var served))
+        if (path.StartsWithSegments(SnippetFile.BasePath, StringComparison.Ordinal))
         {
-            return served;
+            if (_snippet.TryServe(context, path, out var served))
+            {
+                return served;
+            }
+
+            if (options.ReportPixelBlocking && path.Equals(PixelBeacon.Path, StringComparison.Ordinal))
+            {
+                return context.RequestServices.GetRequiredService<PixelBeacon>().ServeAsync(context);
+            }
         }
 
         try

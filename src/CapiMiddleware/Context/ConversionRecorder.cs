@@ -22,6 +22,7 @@ internal sealed class ConversionRecorder
     private readonly TrackingConsent _consent;
     private readonly RecentEvents _inspector;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
+    private readonly PixelReach _reach;
     private readonly ILogger<ConversionRecorder> _logger;
     private int _privateAddressReported;
 
@@ -31,6 +32,7 @@ internal sealed class ConversionRecorder
         TrackingConsent consent,
         RecentEvents inspector,
         IOptionsMonitor<MetaConversionsOptions> options,
+        PixelReach reach,
         ILogger<ConversionRecorder> logger)
     {
         _queue = queue;
@@ -38,6 +40,7 @@ internal sealed class ConversionRecorder
         _consent = consent;
         _inspector = inspector;
         _options = options;
+        _reach = reach;
         _logger = logger;
     }
 
@@ -166,6 +169,12 @@ internal sealed class ConversionRecorder
         }
 
         var result = await _queue.EnqueueAsync(conversion, builder.EventId, context.Request.Host.Host, CancellationToken.None).ConfigureAwait(false);
+        if (result.Status == EnqueueStatus.Queued)
+        {
+            // The server's copy is on its way; a beacon from the page will tell whether the browser's was too.
+            _reach.Expect(builder.EventId, builder.EventName);
+        }
+
         if (result.Event is null || builder.IsBrowserInitiated)
         {
             // Invalid or disabled: neither copy. Browser-initiated: the browser already sent its copy.

@@ -94,6 +94,13 @@ public sealed class MetaConversionsOptions
     public bool FillUserDataFromClaims { get; set; } = true;
 
     /// <summary>
+    /// Whether the snippet reports, once per page view, whether Meta's Pixel library loaded and which events the page
+    /// handled (<c>POST /_capi/beacon</c>, no personal data), so the inspector can say how many page views had the Pixel
+    /// blocked and which events reached Meta only through the server. The default value is <see langword="true"/>.
+    /// </summary>
+    public bool ReportPixelBlocking { get; set; } = true;
+
+    /// <summary>
     /// After a batch's retries are spent, how long it waits before it is tried again (longer when Meta's
     /// <c>Retry-After</c> says so). The default value is 30 seconds.
     /// </summary>

@@ -84,6 +84,8 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<DeliveryTelemetry>();
         services.TryAddSingleton<MetaConversionsHealthCheck>();
         services.TryAddSingleton<RecentEvents>();
+        services.TryAddSingleton<PixelReach>();
+        services.TryAddSingleton<PixelBeacon>();
         services.AddHostedService<OutboxSender>();
 
         // Razor Pages read the attribute through a page convention; apps without Razor Pages never resolve these options.

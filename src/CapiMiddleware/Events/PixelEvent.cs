@@ -81,4 +81,8 @@ internal sealed class PixelPageData
 
     [JsonPropertyName("events")]
     public required IReadOnlyList<PixelEvent> Events { get; init; }
+
+    /// <summary>Where the snippet reports whether the Pixel loaded (<c>POST</c>); null when that report is off.</summary>
+    [JsonPropertyName("beacon")]
+    public string? Beacon { get; init; }
 }
