@@ -65,11 +65,14 @@ internal sealed class PixelReach
         }
     }
 
-    /// <summary>Counts one page view's beacon; each known event ID is counted the first time a beacon names it.</summary>
-    public void Observe(bool pixelBlocked, IReadOnlyList<string> eventIds)
+    /// <summary>
+    /// Counts one page view's beacon; each known event ID is counted the first time a beacon names it.
+    /// </summary>
+    /// <returns>The events counted now, as (event name, event ID), or null when none was.</returns>
+    public List<(string EventName, string EventId)>? Observe(bool pixelBlocked, IReadOnlyList<string> eventIds)
     {
         var side = pixelBlocked ? Side.ServerOnly : Side.Both;
-        List<string>? counted = null;
+        List<(string EventName, string EventId)>? counted = null;
         lock (_gate)
         {
             _pageViewCount++;
@@ -97,7 +100,7 @@ internal sealed class PixelReach
                     tally.Both++;
                 }
 
-                (counted ??= []).Add(name);
+                (counted ??= []).Add((tracked.EventName, id));
             }
         }
 
@@ -109,11 +112,13 @@ internal sealed class PixelReach
         if (counted is not null && _browserCopies.Enabled)
         {
             var outcome = pixelBlocked ? "server_only" : "both";
-            foreach (var name in counted)
+            foreach (var (name, _) in counted)
             {
                 _browserCopies.Add(1, new KeyValuePair<string, object?>("event_name", name), new KeyValuePair<string, object?>("outcome", outcome));
             }
         }
+
+        return counted;
     }
 
     /// <summary>What a beacon said about this event, if one did.</summary>

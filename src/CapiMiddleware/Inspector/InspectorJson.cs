@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Events;
 
@@ -11,10 +12,23 @@ namespace CapiMiddleware.Inspector;
 /// </summary>
 internal static class InspectorJson
 {
-    public static void WriteEvents(IBufferWriter<byte> output, InspectorSnapshot snapshot, MetaConversionsOptions options)
+    /// <summary>
+    /// <c>/_capi/inspector/summary.json</c>, for dashboards: <c>pageViews</c>, <c>pixelBlocked</c>, and per event name
+    /// <c>both</c> and <c>serverOnly</c>.
+    /// </summary>
+    public static void WriteSummary(IBufferWriter<byte> output, PixelReachSummary summary)
+    {
+        using var json = new Utf8JsonWriter(output);
+        WriteSummary(json, summary);
+    }
+
+    public static void WriteEvents(IBufferWriter<byte> output, InspectorSnapshot snapshot, MetaConversionsOptions options, PixelReachSummary summary)
     {
         using var json = new Utf8JsonWriter(output);
         json.WriteStartObject();
+        json.WriteBoolean("reportsPixelBlocking", options.ReportPixelBlocking);
+        json.WritePropertyName("summary");
+        WriteSummary(json, summary);
         json.WriteNumber("version", snapshot.Version);
         json.WriteBoolean("full", snapshot.Full);
         json.WriteNumber("oldestSequence", snapshot.OldestSequence);
@@ -46,6 +60,12 @@ internal static class InspectorJson
         json.WriteString("detail", e.Detail);
         json.WriteString("fbtraceId", e.FbTraceId);
         json.WriteNumber("sendAttempts", e.SendAttempts);
+        json.WriteString("browserCopy", e.BrowserCopy switch
+        {
+            PixelReach.Side.Both => "both",
+            PixelReach.Side.ServerOnly => "serverOnly",
+            _ => null,
+        });
 
         if (e.MatchQuality is { } quality)
         {
@@ -109,6 +129,24 @@ internal static class InspectorJson
         DeliveryStatus.Dropped => "dropped",
         _ => "invalid",
     };
+
+    private static void WriteSummary(Utf8JsonWriter json, PixelReachSummary summary)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("pageViews", summary.PageViews);
+        json.WriteNumber("pixelBlocked", summary.PixelBlocked);
+        json.WriteStartObject("events");
+        foreach (var (name, reach) in summary.Events)
+        {
+            json.WriteStartObject(name);
+            json.WriteNumber("both", reach.Both);
+            json.WriteNumber("serverOnly", reach.ServerOnly);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
 
     private static void WriteStrings(Utf8JsonWriter json, string name, IReadOnlyList<string> values)
     {

@@ -32,11 +32,13 @@ internal sealed class InspectorMiddleware
 
     private readonly RequestDelegate _next;
     private readonly RecentEvents _events;
+    private readonly PixelReach _reach;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly ILogger<InspectorMiddleware> _logger;
 
-    public InspectorMiddleware(RequestDelegate next, RecentEvents events, IOptionsMonitor<MetaConversionsOptions> options, ILogger<InspectorMiddleware> logger)
+    public InspectorMiddleware(RequestDelegate next, RecentEvents events, PixelReach reach, IOptionsMonitor<MetaConversionsOptions> options, ILogger<InspectorMiddleware> logger)
     {
+        _reach = reach;
         _next = next;
         _events = events;
         _options = options;
@@ -79,6 +81,7 @@ internal sealed class InspectorMiddleware
         "/inspector.js" => Script.WriteAsync,
         "/inspector.css" => StyleSheet.WriteAsync,
         "/events.json" => WriteEventsAsync,
+        "/summary.json" => WriteSummaryAsync,
         _ => null,
     };
 
@@ -197,7 +200,21 @@ internal sealed class InspectorMiddleware
             return Task.CompletedTask;
         }
 
-        InspectorJson.WriteEvents(response.BodyWriter, _events.Since(since), _options.CurrentValue);
+        InspectorJson.WriteEvents(response.BodyWriter, _events.Since(since), _options.CurrentValue, _reach.Snapshot());
+        return response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
+    }
+
+    private Task WriteSummaryAsync(HttpContext context)
+    {
+        var response = context.Response;
+        response.ContentType = "application/json; charset=utf-8";
+        response.Headers.CacheControl = "no-store";
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return Task.CompletedTask;
+        }
+
+        InspectorJson.WriteSummary(response.BodyWriter, _reach.Snapshot());
         return response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
     }
 

@@ -108,6 +108,9 @@ internal sealed record InspectedEvent
     public MatchQuality? MatchQuality { get; init; }
 
     public PixelCopy? Pixel { get; init; }
+
+    /// <summary>What the page's beacon said of the browser's copy: sent too, or blocked (server only); unknown until it reports.</summary>
+    public PixelReach.Side BrowserCopy { get; init; }
 }
 
 /// <summary>The events that changed after a version, newest first.</summary>
@@ -251,6 +254,15 @@ internal sealed class RecentEvents
                 FbTraceId = result.FbTraceId ?? e.FbTraceId,
                 SendAttempts = e.SendAttempts + 1,
             });
+        }
+    }
+
+    /// <summary>The page's beacon told whether the browser's copy of this event was sent too (<see cref="PixelReach"/>).</summary>
+    public void BrowserCopyReported(string eventName, string eventId, PixelReach.Side side)
+    {
+        if (IsRecording)
+        {
+            Change(eventName, eventId, "", create: false, (e, version, now) => e with { Version = version, UpdatedAt = now, BrowserCopy = side });
         }
     }
 

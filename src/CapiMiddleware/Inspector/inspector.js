@@ -10,6 +10,7 @@
   var empty = document.getElementById('empty');
   var mode = document.getElementById('mode');
   var live = document.getElementById('live');
+  var reach = document.getElementById('reach');
   var cards = new Map(); // eventName + '\n' + eventId -> { event, element }
   var version = 0;
 
@@ -29,6 +30,35 @@
     redirect: 'carried across the redirect to the next page',
     browser: 'fired by the page itself (metaCapi.track), which told the server this event ID'
   };
+
+  var BROWSER_COPY = {
+    both: 'both: the Pixel sent its copy too',
+    serverOnly: 'server only: the Pixel was blocked on that page'
+  };
+
+  function percent(part, whole) {
+    return whole > 0 ? Math.round((100 * part) / whole) + '%' : '0%';
+  }
+
+  // "The Pixel was blocked on 23% of page views; 41 of 180 Purchases reached Meta only through the server."
+  function showReach(data) {
+    var s = data.summary;
+    if (!data.reportsPixelBlocking || !s) {
+      reach.textContent = 'Pixel-blocking reports are off (MetaConversions:ReportPixelBlocking).';
+      return;
+    }
+    if (!s.pageViews) {
+      reach.textContent = 'No page has reported yet whether the Pixel loaded: pages report a few seconds after they open.';
+      return;
+    }
+    var parts = ['The Pixel was blocked on ' + percent(s.pixelBlocked, s.pageViews) + ' of page views (' +
+      s.pixelBlocked + ' of ' + s.pageViews + ')'];
+    Object.keys(s.events).forEach(function (name) {
+      var n = s.events[name];
+      parts.push(n.serverOnly + ' of ' + (n.both + n.serverOnly) + ' ' + name + ' events reached Meta only through the server');
+    });
+    reach.textContent = parts.join('; ') + '.';
+  }
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -95,6 +125,10 @@
       quality.title = 'Identifiers: ' + (q.identifiers.join(' ') || 'none');
       head.appendChild(quality);
     }
+    if (e.browserCopy) {
+      item.setAttribute('data-browser-copy', e.browserCopy);
+      head.appendChild(el('span', 'reach reach-' + e.browserCopy, BROWSER_COPY[e.browserCopy] || e.browserCopy));
+    }
     head.appendChild(el('time', null, time(e.recordedAt)));
     item.appendChild(head);
 
@@ -146,6 +180,7 @@
     });
 
     version = data.version;
+    showReach(data);
     empty.hidden = cards.size > 0;
     mode.textContent = data.sendsToMeta
       ? 'Sending to Meta, pixel ' + data.pixelId + (data.testEventCode ? ', test event code ' + data.testEventCode : '') + '.'

@@ -23,14 +23,16 @@ internal sealed class PixelBeacon
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
     private readonly PixelReach _reach;
+    private readonly Inspector.RecentEvents _inspector;
     private readonly TimeProvider _time;
     private readonly object _gate = new();
     private readonly Dictionary<UInt128, int> _clients = [];
     private DateTimeOffset _windowStart;
 
-    public PixelBeacon(PixelReach reach, TimeProvider time)
+    public PixelBeacon(PixelReach reach, Inspector.RecentEvents inspector, TimeProvider time)
     {
         _reach = reach;
+        _inspector = inspector;
         _time = time;
     }
 
@@ -74,7 +76,14 @@ internal sealed class PixelBeacon
             return;
         }
 
-        _reach.Observe(blocked, ids);
+        if (_reach.Observe(blocked, ids) is { } counted)
+        {
+            var side = blocked ? PixelReach.Side.ServerOnly : PixelReach.Side.Both;
+            foreach (var (eventName, eventId) in counted)
+            {
+                _inspector.BrowserCopyReported(eventName, eventId, side);
+            }
+        }
         response.StatusCode = StatusCodes.Status204NoContent;
     }
 

@@ -21,6 +21,7 @@ public sealed class InspectorInBrowserTests(Chromium chromium, SampleShop shop) 
         chromium.Require();
         await using var shopper = await chromium.NewPageAsync();
         await shopper.GotoAsync(new Uri(shop.BaseUrl, "/?fbclid=FromAnAd_42"));
+        await ShopInBrowserTests.AcceptCookiesAsync(shopper);
         await shopper.GotoAsync(new Uri(shop.BaseUrl, "/products/2"));
         await shopper.ClickAsync("#add-to-cart");
         var addToCartId = await shopper.WaitForAsync<string>("document.getElementById('cart-status').dataset.eventId");

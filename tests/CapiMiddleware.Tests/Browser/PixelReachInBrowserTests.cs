@@ -21,18 +21,6 @@ public sealed class PixelReachInBrowserTests(Chromium chromium, SampleShop shop)
         })();
         """;
 
-    private static readonly Dictionary<string, string> CheckoutFields = new()
-    {
-        ["input[name=email]"] = "reach@example.com",
-        ["input[name=phone]"] = "+1 555 010 1234",
-        ["input[name=firstName]"] = "Grace",
-        ["input[name=lastName]"] = "Hopper",
-        ["input[name=city]"] = "Arlington",
-        ["input[name=state]"] = "VA",
-        ["input[name=zip]"] = "22201",
-        ["input[name=country]"] = "US",
-    };
-
     [SkippableFact]
     public async Task A_checkout_with_the_Pixel_blocked_counts_as_server_only_and_with_the_Pixel_loaded_as_both()
     {
@@ -63,8 +51,10 @@ public sealed class PixelReachInBrowserTests(Chromium chromium, SampleShop shop)
 
     private async Task<string> CheckOutAsync(BrowserPage page)
     {
+        await page.GotoAsync(new Uri(shop.BaseUrl, "/"));
+        await ShopInBrowserTests.AcceptCookiesAsync(page);
         await page.GotoAsync(new Uri(shop.BaseUrl, "/checkout?productId=1"));
-        await page.FillAsync(CheckoutFields);
+        await page.FillAsync(ShopInBrowserTests.CheckoutFields);
         await page.ClickAndWaitForLoadAsync("#place-order");
         return await page.EvaluateAsync<string>("document.getElementById('order-id').textContent");
     }

@@ -182,7 +182,7 @@ public sealed class ShopInBrowserTests(Chromium chromium, SampleShop shop) : ICl
     }
 
     /// <summary>Clicks the banner's "Accept" and waits until the server and the snippet have both been told.</summary>
-    private static async Task AcceptCookiesAsync(BrowserPage page)
+    internal static async Task AcceptCookiesAsync(BrowserPage page)
     {
         await page.ClickAsync("#consent-accept");
         await page.WaitForAsync<bool>("!document.getElementById('consent-banner')");

@@ -153,6 +153,46 @@ public sealed class InspectorTests
         Assert.Equal(JsonValueKind.Null, notQueued.GetProperty("pixel").ValueKind);
     }
 
+    [Fact]
+    public async Task Summary_json_and_each_event_show_what_the_pages_beacons_said_behind_the_same_policy()
+    {
+        await using var app = await StartWithPolicyAsync();
+        (await app.Client.PostAsync("/purchase?orderId=ord-blocked", null)).EnsureSuccessStatusCode();
+        (await app.Client.PostAsync("/purchase?orderId=ord-both", null)).EnsureSuccessStatusCode();
+        (await app.Client.PostAsync("/purchase?orderId=ord-unreported", null)).EnsureSuccessStatusCode();
+
+        await BeaconAsync(app, "{\"v\":1,\"blocked\":true,\"ids\":[\"ord-blocked\"]}");
+        await BeaconAsync(app, "{\"v\":1,\"blocked\":false,\"ids\":[\"ord-both\"]}");
+        await BeaconAsync(app, "{\"v\":1,\"blocked\":false,\"ids\":[]}");
+
+        using (var anonymous = await app.Client.GetAsync("/_capi/inspector/summary.json"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        using var response = await SendAsync(app, "/_capi/inspector/summary.json", "ops");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var summary = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(3, summary.GetProperty("pageViews").GetInt64());
+        Assert.Equal(1, summary.GetProperty("pixelBlocked").GetInt64());
+        var purchases = summary.GetProperty("events").GetProperty("Purchase");
+        Assert.Equal((1L, 1L), (purchases.GetProperty("both").GetInt64(), purchases.GetProperty("serverOnly").GetInt64()));
+
+        var json = JsonDocument.Parse(await GetEventsJsonAsync(app)).RootElement;
+        Assert.Equal(summary.GetRawText(), json.GetProperty("summary").GetRawText());
+        var events = json.GetProperty("events").EnumerateArray().ToDictionary(e => e.GetProperty("eventId").GetString()!, e => e.GetProperty("browserCopy"));
+        Assert.Equal("serverOnly", events["ord-blocked"].GetString());
+        Assert.Equal("both", events["ord-both"].GetString());
+        Assert.Equal(JsonValueKind.Null, events["ord-unreported"].ValueKind);
+    }
+
+    private static async Task BeaconAsync(TestApp app, string body)
+    {
+        using var response = await app.Client.PostAsync("/_capi/beacon", new StringContent(body, System.Text.Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+    }
+
     private static Task<TestApp> StartWithPolicyAsync() => TestApp.StartAsync(
         o =>
         {
