@@ -14,6 +14,7 @@ namespace CapiMiddleware.Tests.Packaging;
 /// What <c>dotnet pack</c> makes of the library: the .nupkg a site owner installs and the .snupkg beside it. (The npm
 /// package is checked by client/test/package.test.mjs.)
 /// </summary>
+[Collection(PackagingSuite.Name)]
 public sealed class PackageTests(PackedLibrary packed) : IClassFixture<PackedLibrary>
 {
     private static readonly Guid EmbeddedSourceKind = new("0E8A571B-6926-466E-B4AD-8AB04611F5FE");
@@ -169,4 +170,11 @@ public sealed class PackageTests(PackedLibrary packed) : IClassFixture<PackedLib
         var reader = pe.GetSectionData(directory.RelativeVirtualAddress).GetReader((int)resource.Offset, directory.Size - (int)resource.Offset);
         return reader.ReadBytes(reader.ReadInt32());
     }
+}
+
+/// <summary>A pack compiles the library again, keeping both cores busy: it runs alone, after the other tests.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class PackagingSuite
+{
+    public const string Name = "Packaging";
 }
