@@ -1,7 +1,10 @@
 // Builds client/dist/meta-capi.js (classic IIFE for <script>) and client/dist/meta-capi.mjs
-// (ES module, default export = the API object) from client/src/meta-capi.js.
+// (ES module, default export = the API object) from client/src/meta-capi.js, and their types from src/meta-capi.d.ts.
 // No dependencies, deterministic output, runs from any working directory.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+// The version comes from one place, <Version> in ../Directory.Build.props (the NuGet package's): the build fails when
+// package.json says otherwise, and when the .NET build passes another one (--version=, e.g. dotnet pack -p:Version=).
+// Files are written only when their content changes, so the .NET build can run this every time without recompiling.
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
@@ -15,6 +18,16 @@ function fail(message) {
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 if (!/^[0-9A-Za-z.+-]+$/.test(pkg.version)) fail(`bad version in package.json: ${pkg.version}`);
+
+const propsPath = join(root, '..', 'Directory.Build.props');
+const propsVersion = (readFileSync(propsPath, 'utf8').match(/<Version>\s*([^<\s]+)\s*<\/Version>/) || [])[1];
+if (!propsVersion) fail(`no <Version> in ${propsPath}`);
+const versionArg = process.argv.slice(2).find((a) => a.startsWith('--version='));
+const dotnetVersion = versionArg ? versionArg.slice('--version='.length) : propsVersion;
+if (pkg.version !== dotnetVersion) {
+  fail(`client/package.json has version ${pkg.version} but the NuGet package has ${dotnetVersion}` +
+    `${versionArg ? ' (passed by the .NET build)' : ' (<Version> in Directory.Build.props)'}; both packages ship one version: set the same in both`);
+}
 const source = readFileSync(join(root, 'src', 'meta-capi.js'), 'utf8').replace(/\r\n?/g, '\n');
 
 // Strip whole-line comments, blank lines and indentation; nothing else is touched. This is safe
@@ -61,6 +74,18 @@ try {
 
 const dist = join(root, 'dist');
 mkdirSync(dist, { recursive: true });
-writeFileSync(join(dist, 'meta-capi.js'), classic);
-writeFileSync(join(dist, 'meta-capi.mjs'), esm);
+// Types per build, so TypeScript's node16/nodenext resolution sees the module's default export in ES modules
+// (meta-capi.d.mts) and, for the classic script, which exports nothing, only the types and window.metaCapi.
+const types = readFileSync(join(root, 'src', 'meta-capi.d.ts'), 'utf8').replace(/\r\n?/g, '\n');
+const defaultExport = '\ndeclare const metaCapi: MetaCapi;\nexport default metaCapi;\n';
+if (!types.endsWith(defaultExport)) fail(`src/meta-capi.d.ts must end with:${defaultExport}`);
+const classicTypes = `${types.slice(0, -defaultExport.length)}\n// dist/meta-capi.js exports nothing: it defines window.metaCapi.\nexport {};\n`;
+
+const writeIfChanged = (file, text) => {
+  if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
+};
+writeIfChanged(join(dist, 'meta-capi.js'), classic);
+writeIfChanged(join(dist, 'meta-capi.mjs'), esm);
+writeIfChanged(join(dist, 'meta-capi.d.mts'), types);
+writeIfChanged(join(dist, 'meta-capi.d.ts'), classicTypes);
 console.log(`meta-capi build: dist/meta-capi.js ${Buffer.byteLength(classic)} bytes, dist/meta-capi.mjs ${Buffer.byteLength(esm)} bytes (v${pkg.version})`);
