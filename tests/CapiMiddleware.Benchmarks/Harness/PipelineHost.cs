@@ -1,7 +1,6 @@
 using CapiMiddleware.Dispatch;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace CapiMiddleware.Benchmarks.Harness;
 
@@ -21,8 +20,17 @@ internal sealed class PipelineHost : IAsyncDisposable
 
     public static async Task<PipelineHost> StartAsync(string graphUrl, Action<MetaConversionsOptions> configure)
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
+        var pipeline = Create(graphUrl, configure);
+        await pipeline.StartSendingAsync();
+        return pipeline;
+    }
+
+    /// <summary>The services, with the sender not started: what is enqueued waits until <see cref="StartSendingAsync"/>.</summary>
+    public static PipelineHost Create(string graphUrl, Action<MetaConversionsOptions> configure)
+    {
+        // No default configuration sources: their file watchers would follow whatever changes under the current folder.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddLogging();
         builder.Services.AddMetaConversions(o =>
         {
             o.PixelId = "1234567890";
@@ -30,10 +38,10 @@ internal sealed class PipelineHost : IAsyncDisposable
             o.GraphApiBaseUrl = graphUrl;
             configure(o);
         });
-        var host = builder.Build();
-        await host.StartAsync();
-        return new PipelineHost(host);
+        return new PipelineHost(builder.Build());
     }
+
+    public Task StartSendingAsync() => _host.StartAsync();
 
     public async ValueTask DisposeAsync()
     {
