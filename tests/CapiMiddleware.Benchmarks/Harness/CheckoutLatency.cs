@@ -15,8 +15,9 @@ namespace CapiMiddleware.Benchmarks.Harness;
 /// The sample shop's checkout (<c>POST /checkout</c>) with Graph 300 ms away, as four apps on loopback Kestrel run in
 /// alternating rounds: the library off (<c>MetaConversions:Enabled=false</c>), the library with the memory outbox,
 /// with the <c>sqlite</c> outbox, and the naive way (<see cref="NaiveCheckoutController"/>, the library off). Each
-/// app is the sample's own <c>Program</c>. Library and baseline are driven by one client, one checkout at a time, so
-/// their latency is the request's own; the naive app, whose every request waits 300 ms, by 16 at once.
+/// app is the sample's own <c>Program</c>. Library and baseline are driven by one client each, one checkout at a time and
+/// taking turns checkout by checkout, so their latency is the request's own and the machine's noise falls on all three
+/// alike; the naive app, whose every request waits 300 ms, by 16 clients at once, in rounds between.
 /// </summary>
 internal static partial class CheckoutLatency
 {
@@ -30,7 +31,7 @@ internal static partial class CheckoutLatency
         var naiveClients = smoke ? 2 : 16;
         var naivePerClient = smoke ? 1 : 8;
         Console.WriteLine($"## Checkout latency, Graph {GraphDistance.TotalMilliseconds:0} ms away: {rounds} alternating rounds; " +
-            $"{perRound} sequential checkouts per round per app, naive {naiveClients} clients × {naivePerClient}");
+            $"{perRound} checkouts per round per app, one at a time, the apps taking turns; naive {naiveClients} clients × {naivePerClient}");
 
         await using var graph = await LoopbackGraph.StartAsync(GraphDistance);
         await using var naiveGraph = await LoopbackGraph.StartAsync(GraphDistance); // so `graph` counts the library's events alone
@@ -51,13 +52,20 @@ internal static partial class CheckoutLatency
                 await variant.RunRoundAsync(smoke ? 1 : 20, record: false); // warm-up: JIT, views, connections
             }
 
+            var sequential = variants.Where(v => !v.Naive).ToArray();
             for (var round = 0; round < rounds; round++)
             {
-                // Rotate the order, so no app always runs right after the same neighbour.
-                for (var i = 0; i < variants.Count; i++)
+                // The sequential apps take turns checkout by checkout (the first of each turn rotating), so a pause of
+                // the machine falls on all of them alike; then the naive app's round.
+                for (var n = 0; n < perRound; n++)
                 {
-                    await variants[(i + round) % variants.Count].RunRoundAsync(null, record: true);
+                    for (var i = 0; i < sequential.Length; i++)
+                    {
+                        await sequential[(i + n) % sequential.Length].RunRoundAsync(1, record: true);
+                    }
                 }
+
+                await variants.Single(v => v.Naive).RunRoundAsync(null, record: true);
             }
 
             // The library's copies do reach Graph: every checkout of the two library apps, warm-ups included.
