@@ -97,7 +97,7 @@ internal static partial class CheckoutLatency
                 var naive = variants[3].Sorted();
                 var times50 = HarnessCommand.Percentile(naive, 50) / HarnessCommand.Percentile(s, 50);
                 var times99 = HarnessCommand.Percentile(naive, 99) / HarnessCommand.Percentile(s, 99);
-                Console.WriteLine($"RESULT latency {v.Name}: adds {added50:0.00} ms at p50, {added99:0.00} ms at p99 (target <=1 ms {(added99 <= 1 ? "met" : "NOT met")}); " +
+                Console.WriteLine($"{HarnessCommand.ResultPrefix} latency {v.Name}: adds {added50:0.00} ms at p50, {added99:0.00} ms at p99 (target <=1 ms {(added99 <= 1 ? "met" : "NOT met")}); " +
                     $"naive/library {times50:0}x at p50, {times99:0}x at p99 (target >=100x {(Math.Min(times50, times99) >= 100 ? "met" : "NOT met")})");
             }
 

@@ -14,11 +14,15 @@ internal static class HarnessCommand
 {
     private static readonly string[] Modes = ["harness", "load", "latency", "throughput", "memory", "pipeline"];
 
+    /// <summary>What starts each line that states a figure against its target; a smoke run's says it means nothing.</summary>
+    public static string ResultPrefix { get; private set; } = "RESULT";
+
     public static bool IsHarness(string arg) => Modes.Contains(arg);
 
     public static async Task<int> RunAsync(string[] args)
     {
         var smoke = args.Contains("--smoke");
+        ResultPrefix = smoke ? "RESULT (smoke run, meaningless)" : "RESULT";
         var mode = args[0];
         Console.WriteLine($"# {Machine()}{(smoke ? " — SMOKE RUN, figures meaningless" : string.Empty)}");
         Console.WriteLine();

@@ -29,8 +29,9 @@ internal static partial class MiddlewareLoad
         Console.WriteLine($"## Middleware under load: wrk -t1 -c{connections}, {rounds} alternating rounds of {seconds} s per app");
         if (!WrkExists())
         {
-            Console.WriteLine("wrk is not installed (sudo apt-get install wrk): the load run needs it.");
-            return false;
+            // As with the browser and Redis tests: a developer's smoke run goes on without it, CI's fails.
+            Console.WriteLine("wrk is not installed (sudo apt-get install wrk): the load run needs it; skipped.");
+            return smoke && Environment.GetEnvironmentVariable("CI") != "true";
         }
 
         await using var bare = await StartAsync(withLibrary: false);
@@ -70,7 +71,7 @@ internal static partial class MiddlewareLoad
         var ratio = libraryRequests / bareRequests;
         Console.WriteLine($"| **all** | **{bareRequests / rounds:N0}** | **{libraryRequests / rounds:N0}** | **{ratio:0.000}** (median of rounds {ratios[ratios.Count / 2]:0.000}) |");
         Console.WriteLine();
-        Console.WriteLine($"RESULT load ratio={ratio:0.000} target>=0.97 {(ratio >= 0.97 ? "met" : "NOT met")}");
+        Console.WriteLine($"{HarnessCommand.ResultPrefix} load ratio={ratio:0.000} target>=0.97 {(ratio >= 0.97 ? "met" : "NOT met")}");
         Console.WriteLine();
         return true;
     }

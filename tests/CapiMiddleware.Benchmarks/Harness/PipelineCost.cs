@@ -84,7 +84,7 @@ internal static class PipelineCost
         var oursCpu = Median(samples[0].Select(x => x.Cpu));
         Console.WriteLine($"| facebook-nodejs-business-sdk: build, normalize(), JSON.stringify | {nodeWall:0.00} | {nodeCpu:0.00} | |");
         Console.WriteLine();
-        Console.WriteLine($"RESULT pipeline ours={oursWall:0.00}us wall {oursCpu:0.00}us cpu; node={nodeWall:0.00}us wall {nodeCpu:0.00}us cpu; " +
+        Console.WriteLine($"{HarnessCommand.ResultPrefix} pipeline ours={oursWall:0.00}us wall {oursCpu:0.00}us cpu; node={nodeWall:0.00}us wall {nodeCpu:0.00}us cpu; " +
             $"ratio {nodeWall / oursWall:0.0}x wall, {nodeCpu / oursCpu:0.0}x cpu (target >=5x {(Math.Min(nodeWall / oursWall, nodeCpu / oursCpu) >= 5 ? "met" : "NOT met")})");
         Console.WriteLine();
         return true;

@@ -58,7 +58,7 @@ internal static class Throughput
         // The process's CPU time counts the producers, the sender, the HTTP client and the fake Graph alike: with the
         // machine to itself, two cores give at most twice the events per CPU-second.
         var perCpuSecond = memory.Events / memory.CpuSeconds;
-        Console.WriteLine($"RESULT throughput memory={rate:N0} events/s (wall) target>=100,000 {(rate >= 100_000 ? "met" : "NOT met")}; " +
+        Console.WriteLine($"{HarnessCommand.ResultPrefix} throughput memory={rate:N0} events/s (wall) target>=100,000 {(rate >= 100_000 ? "met" : "NOT met")}; " +
             $"{perCpuSecond:N0} events per CPU-second, so at most {perCpuSecond * Environment.ProcessorCount:N0} events/s on {Environment.ProcessorCount} idle cores");
         Console.WriteLine();
         return true;
