@@ -32,6 +32,17 @@ else
   status=1
 fi
 
+# The same for the load harnesses (docs/performance.md): each for a second or two, so they keep compiling and running.
+echo "== Load harnesses: one smoke run of each"
+dotnet run -c Release --no-build --project tests/CapiMiddleware.Benchmarks -- harness --smoke > "$log/harness.txt" 2>&1
+if [ $? -eq 0 ]; then
+  grep -E '^RESULT' "$log/harness.txt" || true
+else
+  cat "$log/harness.txt"
+  echo "The load harness smoke run failed." >&2
+  status=1
+fi
+
 # node --test ends with "# pass N", "# fail N", "# skipped N"; dotnet test prints, per test assembly,
 # "Passed!  - Failed: N, Passed: N, Skipped: N, Total: N" (or "Failed!  - ...").
 node_count() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$log/node.txt" | awk '{s+=$1} END {print s+0}'; }

@@ -30,6 +30,7 @@ internal sealed class GraphApiClient : IConversionTransport
     private readonly ILogger<GraphApiClient> _logger;
     private readonly DeliveryTelemetry _telemetry;
     private Tuple<MetaConversionsOptions, ResiliencePipeline<GraphSendResult>>? _pipeline;
+    private ArrayBufferWriter<byte>? _spareBody;
 
     public GraphApiClient(IHttpClientFactory httpClientFactory, TimeProvider time, ILogger<GraphApiClient> logger, DeliveryTelemetry telemetry)
     {
@@ -41,7 +42,9 @@ internal sealed class GraphApiClient : IConversionTransport
 
     public async Task<GraphSendResult> SendAsync(PixelRoute pixel, IReadOnlyList<OutboxEntry> batch, MetaConversionsOptions options, CancellationToken cancellationToken)
     {
-        var buffer = new ArrayBufferWriter<byte>(EstimateSize(batch));
+        // A full batch is a megabyte or so: a new buffer each time lands on the large object heap and brings on a full
+        // collection every few batches (docs/performance.md), so the sender reuses one; a concurrent send takes a new one.
+        var buffer = Interlocked.Exchange(ref _spareBody, null) ?? new ArrayBufferWriter<byte>(EstimateSize(batch));
         var proof = string.IsNullOrEmpty(pixel.AppSecret) ? null : GraphRequestBody.AppSecretProof(pixel.AccessToken!, pixel.AppSecret);
         GraphRequestBody.Write(buffer, batch, pixel.TestEventCode, appSecretProof: proof);
         var request = new AttemptState(this, GraphRequestBody.EventsPath(options, pixel.PixelId), buffer.WrittenMemory, pixel.AccessToken!, pixel.PixelId) { EventCount = batch.Count };
@@ -64,6 +67,11 @@ internal sealed class GraphApiClient : IConversionTransport
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
             return GraphSendResult.TransientFailure($"{ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            buffer.ResetWrittenCount();
+            Volatile.Write(ref _spareBody, buffer);
         }
     }
 

@@ -114,8 +114,7 @@ internal static class GraphEventWriter
         _ => null,
     };
 
-    public static byte[] Serialize(GraphEvent graphEvent) =>
-        JsonSerializer.SerializeToUtf8Bytes(graphEvent, GraphJsonContext.Default.GraphEvent);
+    public static byte[] Serialize(GraphEvent graphEvent) => GraphEventJson.Serialize(graphEvent);
 
     /// <summary>The custom data, shared by the server event and the Pixel; <see langword="null"/> when there is none.</summary>
     public static GraphCustomData? CreateCustomData(CustomData data, out string? problem)
@@ -129,14 +128,14 @@ internal static class GraphEventWriter
         string? currency = null;
         if (data.Currency is { } rawCurrency)
         {
-            var trimmed = rawCurrency.Trim();
-            if (trimmed.Length != 3 || !trimmed.All(char.IsAsciiLetter))
+            var trimmed = rawCurrency.AsSpan().Trim();
+            if (trimmed.Length != 3 || !char.IsAsciiLetter(trimmed[0]) || !char.IsAsciiLetter(trimmed[1]) || !char.IsAsciiLetter(trimmed[2]))
             {
                 problem = "the currency must be a three-letter ISO 4217 code such as USD";
                 return null;
             }
 
-            currency = trimmed.ToUpperInvariant();
+            currency = CurrencyCode(trimmed);
         }
 
         if (data.Value is not null && currency is null)
@@ -162,7 +161,7 @@ internal static class GraphEventWriter
             }
         }
 
-        string[]? contentIds = data.ContentIds.Count > 0 ? [.. data.ContentIds] : contents?.Select(c => c.Id).Distinct().ToArray();
+        string[]? contentIds = data.ContentIds.Count > 0 ? [.. data.ContentIds] : contents is null ? null : DistinctIds(contents);
         int? numItems = data.NumItems ?? contents?.Sum(c => c.Quantity);
 
         Dictionary<string, JsonElement>? properties = null;
@@ -193,53 +192,57 @@ internal static class GraphEventWriter
         };
     }
 
-    private static GraphUserData CreateUserData(UserData user) => new()
+    // The common codes are returned without allocating a string per event.
+    private static string CurrencyCode(ReadOnlySpan<char> letters)
     {
-        Email = Hash(UserDataField.Email, user),
-        Phone = Hash(UserDataField.Phone, user),
-        FirstName = Hash(UserDataField.FirstName, user),
-        LastName = Hash(UserDataField.LastName, user),
-        Gender = Hash(UserDataField.Gender, user),
-        DateOfBirth = Hash(UserDataField.DateOfBirth, user),
-        City = Hash(UserDataField.City, user),
-        State = Hash(UserDataField.State, user),
-        Zip = Hash(UserDataField.Zip, user),
-        Country = Hash(UserDataField.Country, user),
-        ExternalId = Hash(UserDataField.ExternalId, user),
-        // Malformed browser identifiers would make Meta refuse the whole batch: the field is dropped, never the event.
-        ClickId = MetaCookies.IsValid(user.ClickId) ? user.ClickId : null,
-        BrowserId = MetaCookies.IsValid(user.BrowserId) && MetaCookies.HasNumericPayload(user.BrowserId) ? user.BrowserId : null,
-        ClientIpAddress = IPAddress.TryParse(user.ClientIpAddress, out _) ? user.ClientIpAddress : null,
-        ClientUserAgent = string.IsNullOrEmpty(user.ClientUserAgent) ? null : user.ClientUserAgent,
-    };
+        Span<char> upper = stackalloc char[3];
+        System.Text.Ascii.ToUpper(letters, upper, out _);
+        return upper switch
+        {
+            "USD" => "USD",
+            "EUR" => "EUR",
+            "GBP" => "GBP",
+            _ => new string(upper),
+        };
+    }
 
-    /// <summary>
-    /// Each value of the field hashed on its own, in order: invalid ones dropped, the same hash sent once; null when
-    /// nothing is left.
-    /// </summary>
-    private static string[]? Hash(UserDataField field, UserData user)
+    // The contents' product IDs, each once, in order; no LINQ, since most orders have one to three lines.
+    private static string[] DistinctIds(GraphContent[] contents)
     {
-        var first = UserDataHasher.NormalizeAndHash(field, user.Get(field));
-        var more = user.More(field);
-        if (more is null or { Count: 0 })
+        var ids = new string[contents.Length];
+        var count = 0;
+        foreach (var content in contents)
         {
-            return first is null ? null : [first];
-        }
-
-        var hashes = new List<string>(more.Count + 1);
-        if (first is not null)
-        {
-            hashes.Add(first);
-        }
-
-        foreach (var extra in more)
-        {
-            if (UserDataHasher.NormalizeAndHash(field, extra) is { } hash && !hashes.Contains(hash))
+            if (Array.IndexOf(ids, content.Id, 0, count) < 0)
             {
-                hashes.Add(hash);
+                ids[count++] = content.Id;
             }
         }
 
-        return hashes.Count == 0 ? null : [.. hashes];
+        return count == ids.Length ? ids : ids[..count];
+    }
+
+    private static GraphUserData CreateUserData(UserData user)
+    {
+        var hashed = UserDataHasher.NormalizeAndHashAll(user);
+        return new GraphUserData
+        {
+            Email = hashed[(int)UserDataField.Email],
+            Phone = hashed[(int)UserDataField.Phone],
+            FirstName = hashed[(int)UserDataField.FirstName],
+            LastName = hashed[(int)UserDataField.LastName],
+            Gender = hashed[(int)UserDataField.Gender],
+            DateOfBirth = hashed[(int)UserDataField.DateOfBirth],
+            City = hashed[(int)UserDataField.City],
+            State = hashed[(int)UserDataField.State],
+            Zip = hashed[(int)UserDataField.Zip],
+            Country = hashed[(int)UserDataField.Country],
+            ExternalId = hashed[(int)UserDataField.ExternalId],
+            // Malformed browser identifiers would make Meta refuse the whole batch: the field is dropped, never the event.
+            ClickId = MetaCookies.IsValid(user.ClickId) ? user.ClickId : null,
+            BrowserId = MetaCookies.IsValid(user.BrowserId) && MetaCookies.HasNumericPayload(user.BrowserId) ? user.BrowserId : null,
+            ClientIpAddress = IPAddress.TryParse(user.ClientIpAddress, out _) ? user.ClientIpAddress : null,
+            ClientUserAgent = string.IsNullOrEmpty(user.ClientUserAgent) ? null : user.ClientUserAgent,
+        };
     }
 }

@@ -104,7 +104,27 @@ internal static class JavaScriptText
         c is (>= '!' and <= '/') or (>= ':' and <= '@') or (>= '[' and <= '`') or (>= '{' and <= '~');
 
     // Case pairs from Unicode 16 and 17 that .NET 10's casing tables do not have yet but Node's ICU does.
-    private static char LowerBmp(char c)
+    // char.ToLowerInvariant asks ICU for each non-ASCII character, which was half the cost of hashing a purchase with
+    // one accented name (docs/performance.md). Names, cities and addresses are mostly Latin, Greek or Cyrillic: their
+    // lowercase comes from a table built once from the same rule, up to the end of the Cyrillic Supplement block.
+    private const char LowerTableEnd = '\u0530';
+
+    private static readonly char[] LowerTable = BuildLowerTable();
+
+    private static char LowerBmp(char c) => c < LowerTableEnd ? LowerTable[c] : LowerBmpUncached(c);
+
+    private static char[] BuildLowerTable()
+    {
+        var table = new char[LowerTableEnd];
+        for (var c = '\0'; c < LowerTableEnd; c++)
+        {
+            table[c] = LowerBmpUncached(c);
+        }
+
+        return table;
+    }
+
+    private static char LowerBmpUncached(char c)
     {
         char lower = char.ToLowerInvariant(c);
         if (lower != c)

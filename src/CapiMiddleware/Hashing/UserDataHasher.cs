@@ -14,6 +14,14 @@ internal static class UserDataHasher
     private static readonly SearchValues<char> s_hexDigits = SearchValues.Create("0123456789abcdefABCDEF");
     private static readonly SearchValues<char> s_upperHexDigits = SearchValues.Create("ABCDEF");
 
+    private static readonly int FieldCount = Enum.GetValues<UserDataField>().Length;
+
+    [ThreadStatic]
+    private static IncrementalHash? t_sha256;
+
+    [ThreadStatic]
+    private static HashWork? t_work;
+
     /// <summary>
     /// The normalized value's SHA-256 as lowercase hex, or null when it normalizes to nothing.
     /// A value that is already a digest (see <see cref="IsHashed"/>) is passed through, never hashed twice
@@ -37,20 +45,42 @@ internal static class UserDataHasher
     }
 
     /// <summary>
+    /// Every personal field of <paramref name="user"/> normalized and hashed, indexed by <see cref="UserDataField"/>: each
+    /// field's values in order (the property's first, then the added ones), invalid ones dropped, the same hash kept
+    /// once; <see langword="null"/> where nothing is left. The same results as <see cref="NormalizeAndHash"/> value by
+    /// value, but the short values (nearly all) are hashed eight at a time by <see cref="Sha256Lanes"/>.
+    /// </summary>
+    public static string[]?[] NormalizeAndHashAll(UserData user)
+    {
+        var work = t_work ??= new HashWork();
+        work.Clear();
+        for (var field = 0; field < FieldCount; field++)
+        {
+            work.Add((UserDataField)field, user.Get((UserDataField)field));
+            if (user.More((UserDataField)field) is { } more)
+            {
+                foreach (var value in more)
+                {
+                    work.Add((UserDataField)field, value);
+                }
+            }
+        }
+
+        work.HashPending();
+        return work.Collect();
+    }
+
+    /// <summary>
     /// SHA-256 of the UTF-8 bytes, lowercase hex. A lone surrogate is encoded as its three-byte
     /// form (as the reference's encoder does) rather than replaced, so the hash still matches.
     /// </summary>
     public static string Sha256Hex(ReadOnlySpan<char> normalized)
     {
-        Span<byte> utf8 = stackalloc byte[ChunkChars * 3];
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        if (normalized.Length <= ChunkChars)
-        {
-            SHA256.HashData(utf8[..EncodeUtf8(normalized, utf8)], hash);
-            return Convert.ToHexStringLower(hash);
-        }
-
-        using var incremental = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // One hash object per thread, reset by each GetHashAndReset: a one-shot SHA256.HashData creates and frees
+        // OpenSSL's digest context on every call. The UTF-8 buffer is sized to the value, because a stackalloc is
+        // zeroed: a fixed 1.5 KB one cost more than the digest of a short value (docs/performance.md).
+        var sha256 = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> utf8 = stackalloc byte[Math.Min(normalized.Length, ChunkChars) * 3];
         while (!normalized.IsEmpty)
         {
             int take = Math.Min(ChunkChars, normalized.Length);
@@ -59,11 +89,12 @@ internal static class UserDataHasher
                 take--; // keep a surrogate pair in one chunk
             }
 
-            incremental.AppendData(utf8[..EncodeUtf8(normalized[..take], utf8)]);
+            sha256.AppendData(utf8[..EncodeUtf8(normalized[..take], utf8)]);
             normalized = normalized[take..];
         }
 
-        incremental.GetHashAndReset(hash);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        sha256.GetHashAndReset(hash);
         return Convert.ToHexStringLower(hash);
     }
 
@@ -155,5 +186,129 @@ internal static class UserDataHasher
             destination[written++] = (byte)(0x80 | (surrogate & 0x3F));
             source = source[(read + 1)..];
         }
+    }
+    /// <summary>One event's values on their way to <see cref="NormalizeAndHashAll"/>'s result; reused by the thread.</summary>
+    private sealed class HashWork
+    {
+        private readonly List<(UserDataField Field, string? Hash, int Lane)> _values = [];
+        private readonly List<int> _lengths = [];
+        private byte[] _blocks = new byte[Sha256Lanes.Lanes * Sha256Lanes.BlockSize * 2];
+        private readonly byte[] _digests = new byte[Sha256Lanes.Lanes * Sha256Lanes.DigestSize];
+        private string[] _laneHashes = new string[Sha256Lanes.Lanes * 2];
+
+        public void Clear()
+        {
+            _values.Clear();
+            _lengths.Clear();
+        }
+
+        public void Add(UserDataField field, string? value)
+        {
+            if (string.IsNullOrEmpty(value) || value.Length > UserDataNormalizer.MaxInputLength)
+            {
+                return;
+            }
+
+            if (TryGetDigest(value, out var digest, out var builderSuffix))
+            {
+                _values.Add((field, PassThrough(value, digest, builderSuffix), -1));
+                return;
+            }
+
+            Span<char> normalized = stackalloc char[value.Length * 2];
+            var length = UserDataNormalizer.NormalizeUnhashed(field, value, normalized);
+            if (length == 0)
+            {
+                return;
+            }
+
+            normalized = normalized[..length];
+            if (!Sha256Lanes.IsSupported || length > Sha256Lanes.MaxMessageLength)
+            {
+                _values.Add((field, Sha256Hex(normalized), -1));
+                return;
+            }
+
+            Span<byte> utf8 = stackalloc byte[length * 3];
+            var byteCount = EncodeUtf8(normalized, utf8);
+            if (byteCount > Sha256Lanes.MaxMessageLength)
+            {
+                _values.Add((field, Sha256Hex(normalized), -1));
+                return;
+            }
+
+            var lane = _lengths.Count;
+            if ((lane + 1) * Sha256Lanes.BlockSize > _blocks.Length)
+            {
+                Array.Resize(ref _blocks, _blocks.Length * 2);
+            }
+
+            utf8[..byteCount].CopyTo(_blocks.AsSpan(lane * Sha256Lanes.BlockSize));
+            _lengths.Add(byteCount);
+            _values.Add((field, null, lane));
+        }
+
+        public void HashPending()
+        {
+            var lanes = _lengths.Count;
+            if (_laneHashes.Length < lanes)
+            {
+                Array.Resize(ref _laneHashes, lanes);
+            }
+
+            var lengths = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_lengths);
+            for (var first = 0; first < lanes; first += Sha256Lanes.Lanes)
+            {
+                var count = Math.Min(Sha256Lanes.Lanes, lanes - first);
+                Sha256Lanes.Hash(_blocks.AsSpan(first * Sha256Lanes.BlockSize), lengths.Slice(first, count), _digests);
+                for (var i = 0; i < count; i++)
+                {
+                    _laneHashes[first + i] = Convert.ToHexStringLower(_digests.AsSpan(i * Sha256Lanes.DigestSize, Sha256Lanes.DigestSize));
+                }
+            }
+        }
+
+        public string[]?[] Collect()
+        {
+            var result = new string[]?[FieldCount];
+            var values = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_values);
+            var start = 0;
+            while (start < values.Length)
+            {
+                var field = values[start].Field;
+                var end = start + 1;
+                while (end < values.Length && values[end].Field == field)
+                {
+                    end++;
+                }
+
+                result[(int)field] = Distinct(values[start..end]);
+                start = end;
+            }
+
+            return result;
+        }
+
+        private string[] Distinct(ReadOnlySpan<(UserDataField Field, string? Hash, int Lane)> values)
+        {
+            if (values.Length == 1)
+            {
+                return [HashOf(values[0])];
+            }
+
+            var hashes = new List<string>(values.Length);
+            foreach (var value in values)
+            {
+                var hash = HashOf(value);
+                if (!hashes.Contains(hash))
+                {
+                    hashes.Add(hash);
+                }
+            }
+
+            return [.. hashes];
+        }
+
+        private string HashOf((UserDataField Field, string? Hash, int Lane) value) => value.Hash ?? _laneHashes[value.Lane];
     }
 }

@@ -93,16 +93,28 @@ let chars = 0;
 for (const r of inputs) chars += write(r, time); // warm-up: JIT, and a check that every event goes through
 
 const rates = [];
+const cpuPerEvent = [];
 for (let n = 0; n < iterations; n++) {
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (const r of inputs) chars += write(r, time);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
   rates.push(COUNT / seconds);
+  cpuPerEvent.push((used.user + used.system) / COUNT);
 }
 
 rates.sort((a, b) => a - b);
+cpuPerEvent.sort((a, b) => a - b);
 const median = rates[Math.floor(rates.length / 2)];
+const cpuMedian = cpuPerEvent[Math.floor(cpuPerEvent.length / 2)];
+if (process.argv.includes('--json')) {
+  // For the C# pipeline harness, which alternates its own rounds with runs of this script.
+  console.log(JSON.stringify({ eventsPerSecond: median, microsecondsPerEvent: 1e6 / median, cpuMicrosecondsPerEvent: cpuMedian }));
+  process.exit(0);
+}
+
 console.log(`facebook-nodejs-business-sdk ${bizSdk.FacebookAdsApi?.VERSION ?? ''} on Node ${process.version}`);
 console.log(`${COUNT} events x ${iterations} iterations (after one warm-up): median ${median.toFixed(0)} events/s, ` +
   `min ${rates[0].toFixed(0)}, max ${rates[rates.length - 1].toFixed(0)}; ` +
-  `median ${(1e6 / median).toFixed(2)} us/event (checksum ${chars})`);
+  `median ${(1e6 / median).toFixed(2)} us/event, ${cpuMedian.toFixed(2)} us of CPU per event (checksum ${chars})`);

@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CapiMiddleware.Benchmarks.Harness;
+
+/// <summary>
+/// The sample shop's checkout (<c>POST /checkout</c>) with Graph 300 ms away, as four apps on loopback Kestrel run in
+/// alternating rounds: the library off (<c>MetaConversions:Enabled=false</c>), the library with the memory outbox,
+/// with the <c>sqlite</c> outbox, and the naive way (<see cref="NaiveCheckoutController"/>, the library off). Each
+/// app is the sample's own <c>Program</c>. Library and baseline are driven by one client each, one checkout at a time and
+/// taking turns checkout by checkout, so their latency is the request's own and the machine's noise falls on all three
+/// alike; the naive app, whose every request waits 300 ms, by 16 clients at once, in rounds between.
+/// </summary>
+internal static partial class CheckoutLatency
+{
+    private static readonly TimeSpan GraphDistance = TimeSpan.FromMilliseconds(300);
+    private const string UserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36";
+
+    public static async Task<bool> RunAsync(bool smoke)
+    {
+        var rounds = smoke ? 1 : 5;
+        var perRound = smoke ? 5 : 400;
+        var naiveClients = smoke ? 2 : 16;
+        var naivePerClient = smoke ? 1 : 8;
+        Console.WriteLine($"## Checkout latency, Graph {GraphDistance.TotalMilliseconds:0} ms away: {rounds} alternating rounds; " +
+            $"{perRound} checkouts per round per app, one at a time, the apps taking turns; naive {naiveClients} clients × {naivePerClient}");
+
+        await using var graph = await LoopbackGraph.StartAsync(GraphDistance);
+        await using var naiveGraph = await LoopbackGraph.StartAsync(GraphDistance); // so `graph` counts the library's events alone
+        var sqlitePath = Path.Combine(Path.GetTempPath(), $"capi-latency-{Guid.NewGuid():N}.db");
+        var variants = new List<Variant>
+        {
+            new("library off (baseline)", "/checkout", 1, perRound, new() { ["MetaConversions:Enabled"] = "false" }),
+            new("library, memory outbox", "/checkout", 1, perRound, new()),
+            new("library, sqlite outbox", "/checkout", 1, perRound, new() { ["MetaConversions:Outbox:Provider"] = "sqlite", ["MetaConversions:Outbox:Path"] = sqlitePath }),
+            new("naive: await PostAsync to Graph", "/naive/checkout", naiveClients, naivePerClient, new() { ["MetaConversions:Enabled"] = "false" }, Naive: true),
+        };
+
+        try
+        {
+            foreach (var variant in variants)
+            {
+                await variant.StartAsync(variant.Naive ? naiveGraph.BaseUrl : graph.BaseUrl);
+                await variant.RunRoundAsync(smoke ? 1 : 20, record: false); // warm-up: JIT, views, connections
+            }
+
+            var sequential = variants.Where(v => !v.Naive).ToArray();
+            for (var round = 0; round < rounds; round++)
+            {
+                // The sequential apps take turns checkout by checkout (the first of each turn rotating), so a pause of
+                // the machine falls on all of them alike; then the naive app's round.
+                for (var n = 0; n < perRound; n++)
+                {
+                    for (var i = 0; i < sequential.Length; i++)
+                    {
+                        await sequential[(i + n) % sequential.Length].RunRoundAsync(1, record: true);
+                    }
+                }
+
+                await variants.Single(v => v.Naive).RunRoundAsync(null, record: true);
+            }
+
+            // The library's copies do reach Graph: every checkout of the two library apps, warm-ups included.
+            var expected = variants.Where(v => v.Name.StartsWith("library,", StringComparison.Ordinal)).Sum(v => v.Checkouts);
+            var deadline = Stopwatch.StartNew();
+            while (graph.EventsReceived < expected && deadline.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(100);
+            }
+
+            Console.WriteLine();
+            Console.WriteLine("| App | Checkouts | p50 (ms) | p99 (ms) | max (ms) |");
+            Console.WriteLine("|---|---:|---:|---:|---:|");
+            foreach (var v in variants)
+            {
+                var s = v.Sorted();
+                Console.WriteLine($"| {v.Name} | {s.Length:N0} | {HarnessCommand.Percentile(s, 50):0.00} | {HarnessCommand.Percentile(s, 99):0.00} | {s[^1]:0.00} |");
+            }
+
+            var off = variants[0].Sorted();
+            Console.WriteLine();
+            Console.WriteLine($"Purchases received by the loopback Graph from the library apps: {graph.EventsReceived:N0} of {expected:N0}.");
+            var ok = true;
+            foreach (var v in variants.Skip(1).Take(2))
+            {
+                var s = v.Sorted();
+                var added50 = HarnessCommand.Percentile(s, 50) - HarnessCommand.Percentile(off, 50);
+                var added99 = HarnessCommand.Percentile(s, 99) - HarnessCommand.Percentile(off, 99);
+                var naive = variants[3].Sorted();
+                var times50 = HarnessCommand.Percentile(naive, 50) / HarnessCommand.Percentile(s, 50);
+                var times99 = HarnessCommand.Percentile(naive, 99) / HarnessCommand.Percentile(s, 99);
+                Console.WriteLine($"{HarnessCommand.ResultPrefix} latency {v.Name}: adds {added50:0.00} ms at p50, {added99:0.00} ms at p99 (target <=1 ms {(added99 <= 1 ? "met" : "NOT met")}); " +
+                    $"naive/library {times50:0}x at p50, {times99:0}x at p99 (target >=100x {(Math.Min(times50, times99) >= 100 ? "met" : "NOT met")})");
+            }
+
+            if (graph.EventsReceived < expected)
+            {
+                Console.WriteLine("The library's purchases did not all reach the loopback Graph: the run is not valid.");
+                ok = false;
+            }
+
+            Console.WriteLine();
+            return ok;
+        }
+        finally
+        {
+            foreach (var variant in variants)
+            {
+                await variant.DisposeAsync();
+            }
+
+            foreach (var file in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(sqlitePath) + "*"))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    [GeneratedRegex(""""name="__RequestVerificationToken" type="hidden" value="([^"]+)"|value="([^"]+)" name="__RequestVerificationToken"""")]
+    private static partial Regex AntiforgeryField();
+
+    private sealed record Variant(string Name, string Path, int Clients, int PerClient, Dictionary<string, string> Settings, bool Naive = false)
+        : IAsyncDisposable
+    {
+        private readonly List<double> _samples = [];
+        private ShopFactory? _factory;
+        private Browser[] _browsers = [];
+
+        public int Checkouts { get; private set; }
+
+        public async Task StartAsync(string graphUrl)
+        {
+            var settings = new Dictionary<string, string>(Settings)
+            {
+                ["MetaConversions:PixelId"] = "1234567890",
+                ["MetaConversions:AccessToken"] = "harness-token",
+                ["MetaConversions:GraphApiBaseUrl"] = graphUrl,
+            };
+            _factory = new ShopFactory(settings, Naive);
+            _factory.UseKestrel(0);
+            _factory.StartServer();
+            var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var baseUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+            _browsers = new Browser[Clients];
+            for (var i = 0; i < Clients; i++)
+            {
+                _browsers[i] = await Browser.OpenAsync(baseUrl, Path);
+            }
+        }
+
+        /// <summary>Each client checks out <paramref name="count"/> times (its share of the round when null), one after the other.</summary>
+        public async Task RunRoundAsync(int? count, bool record)
+        {
+            var results = await Task.WhenAll(_browsers.Select(b => b.CheckoutAsync(count ?? PerClient)));
+            Checkouts += results.Sum(r => r.Length);
+            if (record)
+            {
+                foreach (var r in results)
+                {
+                    _samples.AddRange(r);
+                }
+            }
+        }
+
+        public double[] Sorted()
+        {
+            var sorted = _samples.ToArray();
+            Array.Sort(sorted);
+            return sorted;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var browser in _browsers)
+            {
+                browser.Dispose();
+            }
+
+            if (_factory is not null)
+            {
+                await _factory.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>A shopper: a cookie jar, the antiforgery token of <c>GET /checkout</c>, then checkouts posted with it.</summary>
+    private sealed class Browser(HttpClient client, string path, Dictionary<string, string> form) : IDisposable
+    {
+        private int _order;
+
+        public static async Task<Browser> OpenAsync(Uri baseUrl, string path)
+        {
+            var client = new HttpClient(new SocketsHttpHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = baseUrl };
+            client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
+            client.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+            client.DefaultRequestHeaders.Referrer = new Uri(baseUrl, "/checkout?productId=2");
+            var page = await client.GetStringAsync("/checkout?productId=2");
+            var match = AntiforgeryField().Match(page);
+            var form = new Dictionary<string, string>
+            {
+                ["productId"] = "2",
+                ["email"] = " Jane.Doe@Example.com ",
+                ["phone"] = "+1 (650) 555-0123",
+                ["firstName"] = "Jane",
+                ["lastName"] = "Doe",
+                ["city"] = "Menlo Park",
+                ["state"] = "CA",
+                ["zip"] = "94025",
+                ["country"] = "US",
+            };
+            if (match.Success)
+            {
+                form["__RequestVerificationToken"] = match.Groups[1].Success ? match.Groups[1].Value : match.Groups[2].Value;
+            }
+
+            return new Browser(client, path, form);
+        }
+
+        public async Task<double[]> CheckoutAsync(int count)
+        {
+            var samples = new double[count];
+            for (var i = 0; i < count; i++)
+            {
+                form["email"] = $" Jane.Doe+{++_order}@Example.com ";
+                using var content = new FormUrlEncodedContent(form);
+                var start = Stopwatch.GetTimestamp();
+                using var response = await client.PostAsync(path, content);
+                var body = await response.Content.ReadAsStringAsync();
+                samples[i] = HarnessCommand.Milliseconds(start, Stopwatch.GetTimestamp());
+                if (response.StatusCode != HttpStatusCode.OK || !body.Contains("Thank you for your order", StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException($"POST {path} answered {(int)response.StatusCode}, not the confirmation page.");
+                }
+            }
+
+            return samples;
+        }
+
+        public void Dispose() => client.Dispose();
+    }
+
+    /// <summary>The sample's own Program on Kestrel, configured as MetaConversions__* variables would; plus the naive controller.</summary>
+    private sealed class ShopFactory(Dictionary<string, string> settings, bool naive) : WebApplicationFactory<global::Program>
+    {
+        static ShopFactory()
+        {
+            // The factory looks for its manifest in the current directory (a test runner's is the output folder);
+            // point it at the sample from the manifest in ours, wherever `dotnet run` was started.
+            var manifest = JsonSerializer.Deserialize<Dictionary<string, string>>(
+                File.ReadAllText(System.IO.Path.Combine(AppContext.BaseDirectory, "MvcTestingAppManifest.json")))!;
+            Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SHOP", manifest[typeof(global::Program).Assembly.FullName!]);
+        }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+
+            builder.ConfigureLogging(logging => logging.ClearProviders());
+            if (naive)
+            {
+                builder.ConfigureServices(services =>
+                {
+                    services.AddControllersWithViews().AddApplicationPart(typeof(NaiveCheckoutController).Assembly);
+                    services.AddHttpClient(NaiveCheckoutController.HttpClientName);
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace CapiMiddleware.Benchmarks.Harness;
+
+/// <summary>
+/// The load harnesses, beside BenchmarkDotNet's micro-benchmarks:
+/// <c>dotnet run -c Release --project tests/CapiMiddleware.Benchmarks -- harness</c> runs them all and prints the tables
+/// of docs/performance.md; <c>-- load</c>, <c>-- latency</c>, <c>-- pipeline</c>, <c>-- throughput</c> or <c>-- memory</c> runs one.
+/// <c>--smoke</c> makes each a run of a second or two that only proves the harness works (./test.sh); its figures mean
+/// nothing.
+/// </summary>
+internal static class HarnessCommand
+{
+    private static readonly string[] Modes = ["harness", "load", "latency", "throughput", "memory", "pipeline"];
+
+    /// <summary>What starts each line that states a figure against its target; a smoke run's says it means nothing.</summary>
+    public static string ResultPrefix { get; private set; } = "RESULT";
+
+    public static bool IsHarness(string arg) => Modes.Contains(arg);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var smoke = args.Contains("--smoke");
+        ResultPrefix = smoke ? "RESULT (smoke run, meaningless)" : "RESULT";
+        var mode = args[0];
+        Console.WriteLine($"# {Machine()}{(smoke ? " — SMOKE RUN, figures meaningless" : string.Empty)}");
+        Console.WriteLine();
+
+        var failed = false;
+        if (mode is "harness" or "load")
+        {
+            failed |= !await MiddlewareLoad.RunAsync(smoke);
+        }
+
+        if (mode is "harness" or "latency")
+        {
+            failed |= !await CheckoutLatency.RunAsync(smoke);
+        }
+
+        if (mode is "harness" or "pipeline")
+        {
+            failed |= !await PipelineCost.RunAsync(smoke);
+        }
+
+        if (mode is "harness" or "throughput")
+        {
+            failed |= !await Throughput.RunAsync(smoke);
+        }
+
+        if (mode is "harness" or "memory")
+        {
+            failed |= !await QueueMemory.RunAsync(smoke);
+        }
+
+        return failed ? 1 : 0;
+    }
+
+    public static string Machine() =>
+        $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, " +
+        $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, load average {LoadAverage()}";
+
+    public static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    /// <summary>The value at <paramref name="percentile"/> (0–100) of sorted samples, nearest rank.</summary>
+    public static double Percentile(double[] sorted, double percentile)
+    {
+        if (sorted.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        var rank = (int)Math.Ceiling(percentile / 100 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+
+    public static double Milliseconds(long startTimestamp, long endTimestamp) =>
+        (endTimestamp - startTimestamp) * 1000.0 / Stopwatch.Frequency;
+}

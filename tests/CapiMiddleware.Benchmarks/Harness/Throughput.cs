@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using CapiMiddleware.Events;
+
+namespace CapiMiddleware.Benchmarks.Harness;
+
+/// <summary>
+/// Events from enqueue to acknowledged: producers (one per core) put realistic purchases into the real
+/// <c>IConversionQueue</c> (validate, normalize, hash, serialize, store), the real sender posts them in batches of
+/// 1,000 to <see cref="LoopbackGraph"/> over HTTP, and the clock stops when Graph has acknowledged every event and
+/// the store is empty. Everything, the fake Graph included, shares the machine's cores. A second run queues everything
+/// before the sender starts, to time the sending half alone. <c>HARNESS_PRODUCERS=N</c> changes the number of producers.
+/// </summary>
+internal static class Throughput
+{
+    private static readonly int Producers = int.TryParse(Environment.GetEnvironmentVariable("HARNESS_PRODUCERS"), out var p) ? p : Environment.ProcessorCount;
+
+    public static async Task<bool> RunAsync(bool smoke)
+    {
+        var count = smoke ? 4_000 : 300_000;
+        Console.WriteLine($"## Throughput: {count:N0} purchases, enqueue to acknowledged by a loopback Graph, batches of 1,000");
+        var now = DateTimeOffset.UtcNow;
+        var purchases = Array.ConvertAll(RealisticEvents.RawAll(), raw => RealisticEvents.ToConversion(raw, now));
+
+        var rows = new List<(string Name, int Producers, Result Result)>();
+        var memory = await MeasureAsync(purchases, count, Producers, _ => { });
+        rows.Add(("memory outbox", Producers, memory));
+        var senderAlone = await MeasureSenderAloneAsync(purchases, count);
+        rows.Add(("memory outbox, sender alone (all queued first)", 0, senderAlone));
+        var sqlitePath = Path.Combine(Path.GetTempPath(), $"capi-throughput-{Guid.NewGuid():N}.db");
+        try
+        {
+            var sqliteCount = smoke ? 2_000 : 100_000;
+            var sqlite = await MeasureAsync(purchases, sqliteCount, 64, o =>
+            {
+                o.Outbox.Provider = "sqlite";
+                o.Outbox.Path = sqlitePath;
+            });
+            rows.Add(("sqlite outbox", 64, sqlite));
+        }
+        finally
+        {
+            foreach (var file in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(sqlitePath) + "*"))
+            {
+                File.Delete(file);
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| Outbox | Producers | Events | Enqueued in (s) | Acknowledged in (s) | Events/s, enqueue to ack | CPU (s, whole process) | Events per CPU-second | Gen 2 GCs, pauses (s) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (name, producers, r) in rows)
+        {
+            Console.WriteLine($"| {name} | {producers} | {r.Events:N0} | {r.EnqueueSeconds:0.00} | {r.TotalSeconds:0.00} | **{r.Events / r.TotalSeconds:N0}** | {r.CpuSeconds:0.00} | {r.Events / r.CpuSeconds:N0} | {r.FullCollections}, {r.GcPauseSeconds:0.00} |");
+        }
+
+        Console.WriteLine();
+        var rate = memory.Events / memory.TotalSeconds;
+        // The process's CPU time counts the producers, the sender, the HTTP client and the fake Graph alike: with the
+        // machine to itself, two cores give at most twice the events per CPU-second.
+        var perCpuSecond = memory.Events / memory.CpuSeconds;
+        Console.WriteLine($"{HarnessCommand.ResultPrefix} throughput memory={rate:N0} events/s (wall) target>=100,000 {(rate >= 100_000 ? "met" : "NOT met")}; " +
+            $"{perCpuSecond:N0} events per CPU-second, so at most {perCpuSecond * Environment.ProcessorCount:N0} events/s on {Environment.ProcessorCount} idle cores");
+        Console.WriteLine();
+        return true;
+    }
+
+    private static async Task<Result> MeasureAsync(ConversionEvent[] purchases, int count, int producers, Action<MetaConversionsOptions> configure)
+    {
+        await using var graph = await LoopbackGraph.StartAsync();
+        await using var pipeline = await PipelineHost.StartAsync(graph.BaseUrl, o =>
+        {
+            o.BatchSize = 1000;
+            o.FlushInterval = TimeSpan.FromMilliseconds(20);
+            o.QueueCapacity = count * 2;
+            configure(o);
+        });
+
+        // Warm up (JIT, the connection to Graph): one batch, not counted.
+        await ProduceAsync(pipeline, purchases, 1_000, 1);
+        while (graph.EventsReceived < 1_000)
+        {
+            await Task.Delay(10);
+        }
+
+        var received = graph.EventsReceived;
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        var gen2 = GC.CollectionCount(2);
+        var pause = GC.GetTotalPauseDuration();
+        var start = Stopwatch.GetTimestamp();
+        await ProduceAsync(pipeline, purchases, count, producers);
+        var enqueued = Stopwatch.GetTimestamp();
+        while (graph.EventsReceived - received < count || await pipeline.Store.CountAsync(CancellationToken.None) > 0)
+        {
+            await Task.Delay(2);
+        }
+
+        var end = Stopwatch.GetTimestamp();
+        process.Refresh();
+        var cpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
+        return new Result(count, HarnessCommand.Milliseconds(start, enqueued) / 1000, HarnessCommand.Milliseconds(start, end) / 1000, cpuSeconds,
+            GC.CollectionCount(2) - gen2, (GC.GetTotalPauseDuration() - pause).TotalSeconds);
+    }
+
+    /// <summary>The sending half alone: everything is queued before the sender starts, then timed until acknowledged.</summary>
+    private static async Task<Result> MeasureSenderAloneAsync(ConversionEvent[] purchases, int count)
+    {
+        await using var graph = await LoopbackGraph.StartAsync();
+        await using var pipeline = PipelineHost.Create(graph.BaseUrl, o =>
+        {
+            o.BatchSize = 1000;
+            o.FlushInterval = TimeSpan.FromMilliseconds(20);
+            o.QueueCapacity = count * 2;
+        });
+        await ProduceAsync(pipeline, purchases, count, Producers);
+        GC.Collect();
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        var gen2 = GC.CollectionCount(2);
+        var pause = GC.GetTotalPauseDuration();
+        var start = Stopwatch.GetTimestamp();
+        await pipeline.StartSendingAsync();
+        while (graph.EventsReceived < count || await pipeline.Store.CountAsync(CancellationToken.None) > 0)
+        {
+            await Task.Delay(2);
+        }
+
+        var end = Stopwatch.GetTimestamp();
+        process.Refresh();
+        return new Result(count, 0, HarnessCommand.Milliseconds(start, end) / 1000, (process.TotalProcessorTime - cpu).TotalSeconds,
+            GC.CollectionCount(2) - gen2, (GC.GetTotalPauseDuration() - pause).TotalSeconds);
+    }
+
+    private static async Task ProduceAsync(PipelineHost pipeline, ConversionEvent[] purchases, int count, int producers)
+    {
+        var queue = pipeline.Queue;
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, producers).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                if (!await queue.EnqueueAsync(purchases[i % purchases.Length]))
+                {
+                    throw new InvalidOperationException("A realistic purchase was not queued.");
+                }
+            }
+        })));
+    }
+
+    private sealed record Result(int Events, double EnqueueSeconds, double TotalSeconds, double CpuSeconds, int FullCollections, double GcPauseSeconds);
+}
