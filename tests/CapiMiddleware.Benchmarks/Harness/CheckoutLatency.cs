@@ -198,7 +198,10 @@ internal static partial class CheckoutLatency
 
         public static async Task<Browser> OpenAsync(Uri baseUrl, string path)
         {
-            var client = new HttpClient(new SocketsHttpHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = baseUrl };
+            // A shopper who has accepted the sample's cookie banner (CookiePolicy's consent cookie), as most who buy have.
+            var cookies = new CookieContainer();
+            cookies.Add(baseUrl, new Cookie(".AspNet.Consent", "yes"));
+            var client = new HttpClient(new SocketsHttpHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = baseUrl };
             client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
             client.DefaultRequestHeaders.Accept.ParseAdd("text/html");
             client.DefaultRequestHeaders.Referrer = new Uri(baseUrl, "/checkout?productId=2");
