@@ -61,6 +61,7 @@ internal sealed class PixelRouting
         }
 
         _everyHost = _byId.Count == 0 ? [_fallback] : [.. all.Where(p => p.Hosts is null).Select(p => p.Route)];
+        AnySendsToMeta = _fallback.SendsToMeta || _byId.Values.Any(r => r.SendsToMeta);
         _byHost = new Dictionary<string, PixelRoute[]>(StringComparer.OrdinalIgnoreCase);
         foreach (var host in all.Where(p => p.Hosts is not null).SelectMany(p => p.Hosts!).Distinct(StringComparer.OrdinalIgnoreCase))
         {
@@ -69,7 +70,7 @@ internal sealed class PixelRouting
     }
 
     /// <summary>Whether any pixel (or, with none configured, the shared settings) has an access token.</summary>
-    public bool AnySendsToMeta => _fallback.SendsToMeta || _byId.Values.Any(r => r.SendsToMeta);
+    public bool AnySendsToMeta { get; }
 
     /// <summary>Whether more than one pixel is configured.</summary>
     public bool HasSeveral => _byId.Count > 1;

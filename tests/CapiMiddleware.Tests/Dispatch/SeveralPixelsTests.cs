@@ -191,6 +191,16 @@ public sealed class SeveralPixelsTests
         Assert.Equal("token-b", options.Pixels[1].AccessToken);
     }
 
+    [Fact]
+    public void A_token_on_one_pixel_alone_means_events_are_sent_not_shown()
+    {
+        var shownOnly = Resolve(new Dictionary<string, string?> { ["Pixels:0:PixelId"] = StoreA });
+        var oneToken = Resolve(new Dictionary<string, string?> { ["Pixels:0:PixelId"] = StoreA, ["Pixels:1:PixelId"] = StoreB, ["Pixels:1:AccessToken"] = "token-b" });
+
+        Assert.False(shownOnly.SendsToMeta);
+        Assert.True(oneToken.SendsToMeta); // what the health check and the inspector report
+    }
+
     private static MetaConversionsOptions Resolve(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
