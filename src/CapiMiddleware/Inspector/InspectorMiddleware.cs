@@ -193,28 +193,23 @@ internal sealed class InspectorMiddleware
     private Task WriteEventsAsync(HttpContext context)
     {
         var since = long.TryParse(context.Request.Query["since"], out var version) ? version : 0;
-        var response = context.Response;
-        response.ContentType = "application/json; charset=utf-8";
-        if (HttpMethods.IsHead(context.Request.Method))
-        {
-            return Task.CompletedTask;
-        }
-
-        InspectorJson.WriteEvents(response.BodyWriter, _events.Since(since), _options.CurrentValue, _reach.Snapshot());
-        return response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
+        return WriteJsonAsync(context, body => InspectorJson.WriteEvents(body, _events.Since(since), _options.CurrentValue, _reach.Snapshot()));
     }
 
-    private Task WriteSummaryAsync(HttpContext context)
+    private Task WriteSummaryAsync(HttpContext context) =>
+        WriteJsonAsync(context, body => InspectorJson.WriteSummary(body, _reach.Snapshot()));
+
+    /// <summary>A JSON answer (headers only for HEAD); the caching and security headers are set in <see cref="ServeAsync"/>.</summary>
+    private static Task WriteJsonAsync(HttpContext context, Action<System.IO.Pipelines.PipeWriter> write)
     {
         var response = context.Response;
         response.ContentType = "application/json; charset=utf-8";
-        response.Headers.CacheControl = "no-store";
         if (HttpMethods.IsHead(context.Request.Method))
         {
             return Task.CompletedTask;
         }
 
-        InspectorJson.WriteSummary(response.BodyWriter, _reach.Snapshot());
+        write(response.BodyWriter);
         return response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
     }
 
