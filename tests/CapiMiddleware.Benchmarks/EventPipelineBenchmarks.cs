@@ -13,6 +13,7 @@ public class EventPipelineBenchmarks
 {
     private RawPurchase[] _raw = null!;
     private ConversionEvent[] _events = null!;
+    private GraphEvent[] _graphEvents = null!;
     private DateTimeOffset _now;
 
     [GlobalSetup]
@@ -21,6 +22,7 @@ public class EventPipelineBenchmarks
         _now = DateTimeOffset.UtcNow;
         _raw = RealisticEvents.RawAll();
         _events = Array.ConvertAll(_raw, raw => RealisticEvents.ToConversion(raw, _now));
+        _graphEvents = Array.ConvertAll(_events, conversion => GraphEventWriter.TryCreate(conversion, conversion.EventId!, _now, out _)!);
         if (TenThousandFromRaw() == 0 || Write(_events[0]) == 0)
         {
             throw new InvalidOperationException("A realistic event was refused.");
@@ -49,6 +51,18 @@ public class EventPipelineBenchmarks
         foreach (var raw in _raw)
         {
             bytes += Write(RealisticEvents.ToConversion(raw, _now));
+        }
+
+        return bytes;
+    }
+
+    [Benchmark(Description = "10,000 purchases: Serialize only (per event)", OperationsPerInvoke = RealisticEvents.Count)]
+    public long TenThousandSerialized()
+    {
+        long bytes = 0;
+        foreach (var graphEvent in _graphEvents)
+        {
+            bytes += GraphEventWriter.Serialize(graphEvent).Length;
         }
 
         return bytes;

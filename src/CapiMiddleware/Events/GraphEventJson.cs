@@ -1,267 +1,344 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace CapiMiddleware.Events;
 
 /// <summary>
-/// Writes a <see cref="GraphEvent"/> as the wire JSON with a <see cref="Utf8JsonWriter"/> kept per thread, property by
-/// property: byte for byte what the source-generated <c>GraphJsonContext.Default.GraphEvent</c> writes (same order, nulls
-/// left out, same escaping), at a fraction of its cost, because <c>custom_data</c>'s extension data keeps
-/// System.Text.Json off its fast path (docs/performance.md). <c>GraphEventJsonTests</c> holds the two together.
+/// Writes a <see cref="GraphEvent"/> as the wire JSON, byte for byte what the source-generated
+/// <c>GraphJsonContext.Default.GraphEvent</c> writes (same order, nulls left out, same escaping), at a fraction of its
+/// cost: the property names are UTF-8 constants with their punctuation, the hashes (hex digits only) are copied in as
+/// they are, and a string is transcoded once and copied in when <see cref="JavaScriptEncoder.Default"/> finds nothing
+/// in it to escape; only a string that needs escaping, and <c>custom_data</c>'s extension data, go through a
+/// <see cref="Utf8JsonWriter"/> (docs/performance.md). <c>GraphEventJsonTests</c> holds the two together.
 /// </summary>
 internal static class GraphEventJson
 {
-    // A buffer that grew past this for an unusual event is not kept for the thread's next one.
-    private const int KeptBufferSize = 16 * 1024;
-
-    private static readonly JsonEncodedText EventName = JsonEncodedText.Encode("event_name");
-    private static readonly JsonEncodedText EventTime = JsonEncodedText.Encode("event_time");
-    private static readonly JsonEncodedText EventId = JsonEncodedText.Encode("event_id");
-    private static readonly JsonEncodedText ActionSource = JsonEncodedText.Encode("action_source");
-    private static readonly JsonEncodedText EventSourceUrl = JsonEncodedText.Encode("event_source_url");
-    private static readonly JsonEncodedText ReferrerUrl = JsonEncodedText.Encode("referrer_url");
-    private static readonly JsonEncodedText OptOut = JsonEncodedText.Encode("opt_out");
-    private static readonly JsonEncodedText DataProcessingOptions = JsonEncodedText.Encode("data_processing_options");
-    private static readonly JsonEncodedText DataProcessingOptionsCountry = JsonEncodedText.Encode("data_processing_options_country");
-    private static readonly JsonEncodedText DataProcessingOptionsState = JsonEncodedText.Encode("data_processing_options_state");
-    private static readonly JsonEncodedText UserData = JsonEncodedText.Encode("user_data");
-    private static readonly JsonEncodedText CustomData = JsonEncodedText.Encode("custom_data");
-    private static readonly JsonEncodedText Email = JsonEncodedText.Encode("em");
-    private static readonly JsonEncodedText Phone = JsonEncodedText.Encode("ph");
-    private static readonly JsonEncodedText FirstName = JsonEncodedText.Encode("fn");
-    private static readonly JsonEncodedText LastName = JsonEncodedText.Encode("ln");
-    private static readonly JsonEncodedText Gender = JsonEncodedText.Encode("ge");
-    private static readonly JsonEncodedText DateOfBirth = JsonEncodedText.Encode("db");
-    private static readonly JsonEncodedText City = JsonEncodedText.Encode("ct");
-    private static readonly JsonEncodedText State = JsonEncodedText.Encode("st");
-    private static readonly JsonEncodedText Zip = JsonEncodedText.Encode("zp");
-    private static readonly JsonEncodedText Country = JsonEncodedText.Encode("country");
-    private static readonly JsonEncodedText ExternalId = JsonEncodedText.Encode("external_id");
-    private static readonly JsonEncodedText ClientIpAddress = JsonEncodedText.Encode("client_ip_address");
-    private static readonly JsonEncodedText ClientUserAgent = JsonEncodedText.Encode("client_user_agent");
-    private static readonly JsonEncodedText ClickId = JsonEncodedText.Encode("fbc");
-    private static readonly JsonEncodedText BrowserId = JsonEncodedText.Encode("fbp");
-    private static readonly JsonEncodedText Value = JsonEncodedText.Encode("value");
-    private static readonly JsonEncodedText Currency = JsonEncodedText.Encode("currency");
-    private static readonly JsonEncodedText OrderId = JsonEncodedText.Encode("order_id");
-    private static readonly JsonEncodedText ContentIds = JsonEncodedText.Encode("content_ids");
-    private static readonly JsonEncodedText Contents = JsonEncodedText.Encode("contents");
-    private static readonly JsonEncodedText ContentType = JsonEncodedText.Encode("content_type");
-    private static readonly JsonEncodedText ContentName = JsonEncodedText.Encode("content_name");
-    private static readonly JsonEncodedText ContentCategory = JsonEncodedText.Encode("content_category");
-    private static readonly JsonEncodedText NumItems = JsonEncodedText.Encode("num_items");
-    private static readonly JsonEncodedText SearchString = JsonEncodedText.Encode("search_string");
-    private static readonly JsonEncodedText Status = JsonEncodedText.Encode("status");
-    private static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
-    private static readonly JsonEncodedText Quantity = JsonEncodedText.Encode("quantity");
-    private static readonly JsonEncodedText ItemPrice = JsonEncodedText.Encode("item_price");
-
     private const int MaxRawHash = 64;
 
     private static readonly SearchValues<byte> HexDigits = SearchValues.Create("0123456789abcdefABCDEF"u8);
 
     [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_buffer;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
+    private static JsonText? t_text;
 
     /// <summary>The event's JSON object, UTF-8, in an array of its own (the outbox keeps it).</summary>
     public static byte[] Serialize(GraphEvent graphEvent)
     {
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(2048);
-        var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+        var text = t_text ??= new JsonText();
         try
         {
-            writer.Reset(buffer);
-            Write(writer, graphEvent);
-            writer.Flush();
-            return buffer.WrittenSpan.ToArray();
+            Write(text, graphEvent);
+            return text.ToArray();
         }
         finally
         {
-            buffer.ResetWrittenCount();
-            if (buffer.Capacity > KeptBufferSize)
+            if (!text.Reset())
             {
-                t_buffer = null;
-                t_writer = null;
+                t_text = null; // grown past what is worth keeping for an unusual event
             }
         }
     }
 
-    private static void Write(Utf8JsonWriter writer, GraphEvent e)
+    private static void Write(JsonText json, GraphEvent e)
     {
-        writer.WriteStartObject();
-        writer.WriteString(EventName, e.EventName);
-        writer.WriteNumber(EventTime, e.EventTime);
-        writer.WriteString(EventId, e.EventId);
-        writer.WriteString(ActionSource, e.ActionSource);
-        WriteIfNotNull(writer, EventSourceUrl, e.EventSourceUrl);
-        WriteIfNotNull(writer, ReferrerUrl, e.ReferrerUrl);
+        json.Raw("{\"event_name\":"u8);
+        json.String(e.EventName);
+        json.Raw(",\"event_time\":"u8);
+        json.Number(e.EventTime);
+        json.Raw(",\"event_id\":"u8);
+        json.String(e.EventId);
+        json.Raw(",\"action_source\":"u8);
+        json.String(e.ActionSource);
+        StringIfNotNull(json, "\"event_source_url\":"u8, e.EventSourceUrl);
+        StringIfNotNull(json, "\"referrer_url\":"u8, e.ReferrerUrl);
         if (e.OptOut is { } optOut)
         {
-            writer.WriteBoolean(OptOut, optOut);
+            json.Name("\"opt_out\":"u8);
+            json.Raw(optOut ? "true"u8 : "false"u8);
         }
 
         if (e.DataProcessingOptions is { } processing)
         {
-            writer.WriteStartArray(DataProcessingOptions);
-            foreach (var option in processing)
-            {
-                writer.WriteStringValue(option);
-            }
-
-            writer.WriteEndArray();
+            json.Name("\"data_processing_options\":"u8);
+            Strings(json, processing);
         }
 
         if (e.DataProcessingOptionsCountry is { } country)
         {
-            writer.WriteNumber(DataProcessingOptionsCountry, country);
+            json.Name("\"data_processing_options_country\":"u8);
+            json.Number(country);
         }
 
         if (e.DataProcessingOptionsState is { } state)
         {
-            writer.WriteNumber(DataProcessingOptionsState, state);
+            json.Name("\"data_processing_options_state\":"u8);
+            json.Number(state);
         }
 
-        writer.WritePropertyName(UserData);
-        WriteUserData(writer, e.UserData);
+        json.Name("\"user_data\":"u8);
+        WriteUserData(json, e.UserData);
         if (e.CustomData is { } custom)
         {
-            writer.WritePropertyName(CustomData);
-            WriteCustomData(writer, custom);
+            json.Name("\"custom_data\":"u8);
+            WriteCustomData(json, custom);
         }
 
-        writer.WriteEndObject();
+        json.Raw("}"u8);
     }
 
-    private static void WriteUserData(Utf8JsonWriter writer, GraphUserData user)
+    private static void WriteUserData(JsonText json, GraphUserData user)
     {
-        writer.WriteStartObject();
-        WriteHashes(writer, Email, user.Email);
-        WriteHashes(writer, Phone, user.Phone);
-        WriteHashes(writer, FirstName, user.FirstName);
-        WriteHashes(writer, LastName, user.LastName);
-        WriteHashes(writer, Gender, user.Gender);
-        WriteHashes(writer, DateOfBirth, user.DateOfBirth);
-        WriteHashes(writer, City, user.City);
-        WriteHashes(writer, State, user.State);
-        WriteHashes(writer, Zip, user.Zip);
-        WriteHashes(writer, Country, user.Country);
-        WriteHashes(writer, ExternalId, user.ExternalId);
-        WriteIfNotNull(writer, ClientIpAddress, user.ClientIpAddress);
-        WriteIfNotNull(writer, ClientUserAgent, user.ClientUserAgent);
-        WriteIfNotNull(writer, ClickId, user.ClickId);
-        WriteIfNotNull(writer, BrowserId, user.BrowserId);
-        writer.WriteEndObject();
+        json.Raw("{"u8);
+        Hashes(json, "\"em\":"u8, user.Email);
+        Hashes(json, "\"ph\":"u8, user.Phone);
+        Hashes(json, "\"fn\":"u8, user.FirstName);
+        Hashes(json, "\"ln\":"u8, user.LastName);
+        Hashes(json, "\"ge\":"u8, user.Gender);
+        Hashes(json, "\"db\":"u8, user.DateOfBirth);
+        Hashes(json, "\"ct\":"u8, user.City);
+        Hashes(json, "\"st\":"u8, user.State);
+        Hashes(json, "\"zp\":"u8, user.Zip);
+        Hashes(json, "\"country\":"u8, user.Country);
+        Hashes(json, "\"external_id\":"u8, user.ExternalId);
+        StringIfNotNull(json, "\"client_ip_address\":"u8, user.ClientIpAddress);
+        StringIfNotNull(json, "\"client_user_agent\":"u8, user.ClientUserAgent);
+        StringIfNotNull(json, "\"fbc\":"u8, user.ClickId);
+        StringIfNotNull(json, "\"fbp\":"u8, user.BrowserId);
+        json.Raw("}"u8);
     }
 
-    private static void WriteCustomData(Utf8JsonWriter writer, GraphCustomData custom)
+    private static void WriteCustomData(JsonText json, GraphCustomData custom)
     {
-        writer.WriteStartObject();
+        json.Raw("{"u8);
         if (custom.Value is { } value)
         {
-            writer.WriteNumber(Value, value);
+            json.Name("\"value\":"u8);
+            json.Number(value);
         }
 
-        WriteIfNotNull(writer, Currency, custom.Currency);
-        WriteIfNotNull(writer, OrderId, custom.OrderId);
-        WriteIfNotNull(writer, ContentIds, custom.ContentIds);
+        StringIfNotNull(json, "\"currency\":"u8, custom.Currency);
+        StringIfNotNull(json, "\"order_id\":"u8, custom.OrderId);
+        if (custom.ContentIds is { } ids)
+        {
+            json.Name("\"content_ids\":"u8);
+            Strings(json, ids);
+        }
+
         if (custom.Contents is { } contents)
         {
-            writer.WriteStartArray(Contents);
+            json.Name("\"contents\":"u8);
+            json.Raw("["u8);
             foreach (var content in contents)
             {
-                writer.WriteStartObject();
-                writer.WriteString(Id, content.Id);
-                writer.WriteNumber(Quantity, content.Quantity);
+                json.Name("{\"id\":"u8);
+                json.String(content.Id);
+                json.Raw(",\"quantity\":"u8);
+                json.Number(content.Quantity);
                 if (content.ItemPrice is { } price)
                 {
-                    writer.WriteNumber(ItemPrice, price);
+                    json.Raw(",\"item_price\":"u8);
+                    json.Number(price);
                 }
 
-                writer.WriteEndObject();
+                json.Raw("}"u8);
             }
 
-            writer.WriteEndArray();
+            json.Raw("]"u8);
         }
 
-        WriteIfNotNull(writer, ContentType, custom.ContentType);
-        WriteIfNotNull(writer, ContentName, custom.ContentName);
-        WriteIfNotNull(writer, ContentCategory, custom.ContentCategory);
+        StringIfNotNull(json, "\"content_type\":"u8, custom.ContentType);
+        StringIfNotNull(json, "\"content_name\":"u8, custom.ContentName);
+        StringIfNotNull(json, "\"content_category\":"u8, custom.ContentCategory);
         if (custom.NumItems is { } numItems)
         {
-            writer.WriteNumber(NumItems, numItems);
+            json.Name("\"num_items\":"u8);
+            json.Number(numItems);
         }
 
-        WriteIfNotNull(writer, SearchString, custom.SearchString);
-        WriteIfNotNull(writer, Status, custom.Status);
+        StringIfNotNull(json, "\"search_string\":"u8, custom.SearchString);
+        StringIfNotNull(json, "\"status\":"u8, custom.Status);
         if (custom.Properties is { } properties)
         {
             // Extension data as System.Text.Json writes it: every entry, its value as it is (a null one too).
             foreach (var (key, element) in properties)
             {
-                writer.WritePropertyName(key);
-                element.WriteTo(writer);
+                json.Name(default);
+                json.String(key);
+                json.Raw(":"u8);
+                json.Element(element);
             }
         }
 
-        writer.WriteEndObject();
+        json.Raw("}"u8);
     }
 
     /// <summary>
     /// The hashes of a field, copied in as they are: each is hex digits only (our SHA-256, or a digest passed through as
-    /// <c>UserDataHasher.TryGetDigest</c> recognizes it), so there is nothing to escape, and the escaping scan that
-    /// <see cref="Utf8JsonWriter.WriteStringValue(string)"/> runs on each was a fifth of this writer's time.
+    /// <c>UserDataHasher.TryGetDigest</c> recognizes it), so there is nothing to escape and nothing to look for.
     /// </summary>
-    private static void WriteHashes(Utf8JsonWriter writer, JsonEncodedText name, string[]? hashes)
+    private static void Hashes(JsonText json, ReadOnlySpan<byte> name, string[]? hashes)
     {
         if (hashes is null)
         {
             return;
         }
 
-        writer.WriteStartArray(name);
-        Span<byte> quoted = stackalloc byte[MaxRawHash + 2];
+        json.Name(name);
+        json.Raw("["u8);
         foreach (var hash in hashes)
         {
-            if (hash.Length > MaxRawHash || Ascii.FromUtf16(hash, quoted[1..], out var written) != OperationStatus.Done
-                || quoted.Slice(1, written).ContainsAnyExcept(HexDigits))
+            json.Name(default);
+            if (hash.Length > MaxRawHash || !json.TryHex(hash))
             {
-                writer.WriteStringValue(hash); // never in practice; kept safe whatever reaches here
-                continue;
+                json.String(hash); // never in practice; kept safe whatever reaches here
             }
-
-            quoted[0] = (byte)'"';
-            quoted[written + 1] = (byte)'"';
-            writer.WriteRawValue(quoted[..(written + 2)], skipInputValidation: true);
         }
 
-        writer.WriteEndArray();
+        json.Raw("]"u8);
     }
 
-    private static void WriteIfNotNull(Utf8JsonWriter writer, JsonEncodedText name, string? value)
+    private static void StringIfNotNull(JsonText json, ReadOnlySpan<byte> name, string? value)
     {
         if (value is not null)
         {
-            writer.WriteString(name, value);
+            json.Name(name);
+            json.String(value);
         }
     }
 
-    private static void WriteIfNotNull(Utf8JsonWriter writer, JsonEncodedText name, string[]? values)
+    private static void Strings(JsonText json, string[] values)
     {
-        if (values is null)
-        {
-            return;
-        }
-
-        writer.WriteStartArray(name);
+        json.Raw("["u8);
         foreach (var value in values)
         {
-            writer.WriteStringValue(value);
+            json.Name(default);
+            json.String(value);
         }
 
-        writer.WriteEndArray();
+        json.Raw("]"u8);
+    }
+
+    /// <summary>
+    /// UTF-8 JSON text in a growing array, written by the caller token by token. <see cref="Name"/> puts the comma
+    /// before a member or element unless it is the first of its object or array, which is known from the byte before:
+    /// only an opening bracket ends in <c>{</c> or <c>[</c>.
+    /// </summary>
+    private sealed class JsonText
+    {
+        // A buffer that grew past this for an unusual event is not kept for the thread's next one.
+        private const int KeptSize = 16 * 1024;
+
+        private byte[] _buffer = new byte[2048];
+        private int _length;
+        private ArrayBufferWriter<byte>? _escaped;
+        private Utf8JsonWriter? _escaper;
+
+        public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+
+        /// <summary>Empties the text; false when its buffer has grown too large to keep.</summary>
+        public bool Reset()
+        {
+            _length = 0;
+            return _buffer.Length <= KeptSize;
+        }
+
+        public void Raw(ReadOnlySpan<byte> utf8)
+        {
+            utf8.CopyTo(Reserve(utf8.Length));
+            _length += utf8.Length;
+        }
+
+        /// <summary>A comma unless first in its container, then the member's quoted name and colon (none for an element).</summary>
+        public void Name(ReadOnlySpan<byte> quotedNameAndColon)
+        {
+            if (_length > 0 && _buffer[_length - 1] is not ((byte)'{' or (byte)'['))
+            {
+                Raw(","u8);
+            }
+
+            Raw(quotedNameAndColon);
+        }
+
+        public void Number(long value) => Formatted(Utf8Formatter.TryFormat(value, Reserve(20), out var written), written);
+
+        public void Number(int value) => Formatted(Utf8Formatter.TryFormat(value, Reserve(11), out var written), written);
+
+        // The format System.Text.Json writes a decimal in: "G", the scale kept (1234.5600).
+        public void Number(decimal value) => Formatted(Utf8Formatter.TryFormat(value, Reserve(64), out var written), written);
+
+        /// <summary>Copies <paramref name="hash"/> in quoted when it is hex digits only; false, and nothing written, otherwise.</summary>
+        public bool TryHex(string hash)
+        {
+            var target = Reserve(hash.Length + 2);
+            if (Ascii.FromUtf16(hash, target[1..], out var written) != OperationStatus.Done
+                || target.Slice(1, written).ContainsAnyExcept(HexDigits))
+            {
+                return false;
+            }
+
+            target[0] = (byte)'"';
+            target[written + 1] = (byte)'"';
+            _length += written + 2;
+            return true;
+        }
+
+        public void String(string value)
+        {
+            // UTF-16 takes at most three UTF-8 bytes a unit; nothing to escape is the rule for these values.
+            var target = Reserve((value.Length * 3) + 2);
+            if (Utf8.FromUtf16(value, target[1..], out _, out var written, replaceInvalidSequences: false) == OperationStatus.Done
+                && JavaScriptEncoder.Default.FindFirstCharacterToEncodeUtf8(target.Slice(1, written)) < 0)
+            {
+                target[0] = (byte)'"';
+                target[written + 1] = (byte)'"';
+                _length += written + 2;
+                return;
+            }
+
+            Escaped(static (writer, value) => writer.WriteStringValue(value), value);
+        }
+
+        public void Element(JsonElement element) => Escaped(static (writer, element) => element.WriteTo(writer), element);
+
+        /// <summary>What a default <see cref="Utf8JsonWriter"/> writes for one value, escaping included.</summary>
+        private void Escaped<T>(Action<Utf8JsonWriter, T> write, T value)
+        {
+            var buffer = _escaped ??= new ArrayBufferWriter<byte>(256);
+            var writer = _escaper ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+            try
+            {
+                writer.Reset(buffer);
+                write(writer, value);
+                writer.Flush();
+                Raw(buffer.WrittenSpan);
+            }
+            finally
+            {
+                buffer.ResetWrittenCount();
+            }
+        }
+
+        private void Formatted(bool done, int written)
+        {
+            if (!done)
+            {
+                throw new InvalidOperationException("A number did not fit the space reserved for it."); // cannot happen: the sizes above are the types' longest
+            }
+
+            _length += written;
+        }
+
+        private Span<byte> Reserve(int size)
+        {
+            if (_buffer.Length - _length < size)
+            {
+                Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + size));
+            }
+
+            return _buffer.AsSpan(_length);
+        }
     }
 }

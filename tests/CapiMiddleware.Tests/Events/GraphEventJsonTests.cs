@@ -137,6 +137,53 @@ public sealed class GraphEventJsonTests
         }
     }
 
+    [Theory]
+    [InlineData("\ud800 a lone high surrogate")]
+    [InlineData("a lone low surrogate \udc00")]
+    [InlineData("controls \u0000\u0001\u001f\u007f\t\r\n and a backslash \\")]
+    [InlineData("`backtick` +plus+ %25 \u00a0 \uffff")]
+    [InlineData("")]
+    public void Strings_that_need_escaping_or_cannot_be_transcoded_are_written_as_the_source_generated_serializer_writes_them(string text)
+    {
+        AssertSameAsSourceGenerated(new GraphEvent
+        {
+            EventName = text,
+            EventTime = long.MinValue,
+            EventId = text,
+            ActionSource = "website",
+            EventSourceUrl = text,
+            UserData = new GraphUserData { ClientUserAgent = text, Email = [text, "ABCDEF0123"] },
+            CustomData = new GraphCustomData
+            {
+                Value = decimal.MinValue,
+                OrderId = text,
+                ContentIds = [text],
+                Contents = [new GraphContent(text, int.MinValue, decimal.MaxValue), new GraphContent(text, 0, -0.0001m)],
+                NumItems = int.MaxValue,
+                Properties = new(StringComparer.Ordinal) { [text] = GraphJsonContext.ToElement(text) },
+            },
+        });
+    }
+
+    [Fact]
+    public void An_event_larger_than_the_kept_buffer_is_written_whole_and_the_next_one_after_it_too()
+    {
+        var large = new GraphEvent
+        {
+            EventName = "Purchase",
+            EventTime = 1,
+            EventId = "big",
+            ActionSource = "website",
+            EventSourceUrl = "https://shop.example.com/?q=" + new string('x', 40_000),
+            UserData = new GraphUserData { ClientUserAgent = new string('\u00e9', 10_000) },
+        };
+        var small = new GraphEvent { EventName = "Lead", EventTime = 2, EventId = "small", ActionSource = "website", UserData = new GraphUserData() };
+
+        AssertSameAsSourceGenerated(large);
+        AssertSameAsSourceGenerated(small);
+        AssertSameAsSourceGenerated(large);
+    }
+
     private static void AssertSameAsSourceGenerated(GraphEvent graphEvent)
     {
         var expected = Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(graphEvent, GraphJsonContext.Default.GraphEvent));
