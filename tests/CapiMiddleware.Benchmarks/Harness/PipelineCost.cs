@@ -18,7 +18,7 @@ internal static class PipelineCost
 
     public static async Task<bool> RunAsync(bool smoke)
     {
-        var rounds = smoke ? 1 : 7;
+        var rounds = smoke ? 1 : 9;
         var nodeIterations = smoke ? 1 : 5;
         Console.WriteLine($"## Event pipeline against Meta's Node SDK: {RealisticEvents.Count:N0} purchases, {rounds} alternating rounds");
         var now = DateTimeOffset.UtcNow;
