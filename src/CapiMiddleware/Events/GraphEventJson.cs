@@ -238,11 +238,11 @@ internal static class GraphEventJson
 
         public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
 
-        /// <summary>Empties the text; false when its buffer has grown too large to keep.</summary>
+        /// <summary>Empties the text; false when one of its buffers has grown too large to keep.</summary>
         public bool Reset()
         {
             _length = 0;
-            return _buffer.Length <= KeptSize;
+            return _buffer.Length <= KeptSize && (_escaped is null || _escaped.Capacity <= KeptSize);
         }
 
         public void Raw(ReadOnlySpan<byte> utf8)

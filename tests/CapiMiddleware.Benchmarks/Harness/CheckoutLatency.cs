@@ -52,8 +52,8 @@ internal static partial class CheckoutLatency
             {
                 await variant.StartAsync(variant.Naive ? naiveGraph.BaseUrl : graph.BaseUrl);
                 // Warm-up, not recorded: views, connections, and the JIT, whose tiering takes a few hundred calls of a
-                // path (the first checkouts of an app run unoptimized code; after 20 of them, as before, they still
-                // weighed on the p99 of the library apps, whose outbox paths the baseline lacks).
+                // path; the 20 there were before left the first recorded checkouts running code not yet optimized, and
+                // the library apps have paths (the outboxes) that the baseline lacks.
                 await variant.RunRoundAsync(smoke ? 1 : variant.Naive ? 2 : WarmUpCheckouts, record: false);
             }
 

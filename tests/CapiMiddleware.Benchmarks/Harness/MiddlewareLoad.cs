@@ -81,8 +81,8 @@ internal static partial class MiddlewareLoad
     /// <summary>
     /// Warms both apps up (JIT, connection pools) in alternating rounds of two seconds until each app's last two rounds
     /// agree within 3% (at most <see cref="MaxWarmUpRounds"/>), and prints them. With wrk and both servers keeping the two
-    /// cores busy, the JIT's background tiering takes several seconds of load: after one second of warm-up, the first
-    /// measured rounds of the app with the library were 12–15% slower than the later ones (docs/performance.md).
+    /// cores busy, the JIT's background tiering takes several seconds of load; the one second of warm-up there was before
+    /// left it under way when the measured rounds began (the printed rounds show the rates still rising).
     /// </summary>
     private static async Task WarmUpAsync(string bareUrl, string libraryUrl, int connections, bool smoke)
     {

@@ -6,10 +6,10 @@ namespace CapiMiddleware.Benchmarks.Harness;
 /// <summary>
 /// Events from enqueue to acknowledged: producers (one per core, each a thread) put realistic purchases into the real
 /// <c>IConversionQueue</c> (validate, normalize, hash, serialize, store), the real sender posts them in batches of
-/// 1,000 to <see cref="LoopbackGraph"/> over HTTP, and the clock stops when Graph has acknowledged every event and
-/// the store is empty, in the last of several passes (the ones before warm up). Everything, the fake Graph included, shares the
-/// machine's cores. Another run queues everything
-/// before the sender starts, to time the sending half alone. <c>HARNESS_PRODUCERS=N</c> changes the number of producers.
+/// 1,000 to <see cref="LoopbackGraph"/> over HTTP, and the clock stops when Graph has acknowledged every event and the
+/// store is empty, in the last of several passes (the ones before warm up). Everything, the fake Graph included, shares
+/// the machine's cores. Another run queues everything before the sender starts, to time the sending half alone.
+/// <c>HARNESS_PRODUCERS=N</c> changes the number of producers.
 /// </summary>
 internal static class Throughput
 {
