@@ -17,8 +17,6 @@ namespace CapiMiddleware.Events;
 /// </summary>
 internal static class GraphEventJson
 {
-    private const int MaxRawHash = 64;
-
     private static readonly SearchValues<byte> HexDigits = SearchValues.Create("0123456789abcdefABCDEF"u8);
 
     [ThreadStatic]
@@ -177,7 +175,7 @@ internal static class GraphEventJson
 
     /// <summary>
     /// The hashes of a field, copied in as they are: each is hex digits only (our SHA-256, or a digest passed through as
-    /// <c>UserDataHasher.TryGetDigest</c> recognizes it), so there is nothing to escape and nothing to look for.
+    /// <c>UserDataHasher.TryGetDigest</c> recognizes it), so there is nothing to escape: each is only checked to be hex.
     /// </summary>
     private static void Hashes(JsonText json, ReadOnlySpan<byte> name, string[]? hashes)
     {
@@ -191,7 +189,7 @@ internal static class GraphEventJson
         foreach (var hash in hashes)
         {
             json.Name(default);
-            if (hash.Length > MaxRawHash || !json.TryHex(hash))
+            if (!json.TryHex(hash))
             {
                 json.String(hash); // never in practice; kept safe whatever reaches here
             }

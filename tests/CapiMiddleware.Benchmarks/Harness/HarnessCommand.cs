@@ -39,7 +39,8 @@ internal static class HarnessCommand
             "latency" => await CheckoutLatency.RunAsync(smoke),
             "pipeline" => await PipelineCost.RunAsync(smoke),
             "throughput" => await Throughput.RunAsync(smoke),
-            _ => await QueueMemory.RunAsync(smoke),
+            "memory" => await QueueMemory.RunAsync(smoke),
+            _ => throw new ArgumentOutOfRangeException(nameof(args), mode, "Not a harness."),
         };
         return passed ? 0 : 1;
     }
