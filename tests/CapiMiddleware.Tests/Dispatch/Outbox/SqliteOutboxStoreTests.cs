@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace CapiMiddleware.Tests.Dispatch.Outbox;
 
 /// <summary>The SQLite store on a temporary file: the contract, what survives closing and crashing, and its cost.</summary>
-public sealed class SqliteOutboxStoreTests(ITestOutputHelper output) : OutboxStoreContract
+public sealed class SqliteOutboxStoreTests(ITestOutputHelper output) : SharedOutboxStoreContract
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("capi-outbox-").FullName;
 
@@ -69,40 +69,6 @@ public sealed class SqliteOutboxStoreTests(ITestOutputHelper output) : OutboxSto
         Assert.Empty(await restarted.LeaseAsync(10, TimeSpan.Zero, default));
         time.Advance(TimeSpan.FromMilliseconds(200));
         Assert.Equal(["a", "b"], (await restarted.LeaseAsync(10, TimeSpan.Zero, default)).Select(e => e.EventId));
-    }
-
-    [Fact]
-    public async Task A_live_process_keeps_its_leases_however_long_it_takes_to_send()
-    {
-        var slow = Open();
-        var other = Open();
-        await slow.EnqueueAsync(Entry("a"), default);
-        var leased = await slow.LeaseAsync(10, TimeSpan.Zero, default);
-
-        // Three lease time-outs: only the renewals keep the entry from the other process.
-        await Task.Delay(LeaseTimeout * 3);
-
-        Assert.Empty(await other.LeaseAsync(10, TimeSpan.Zero, default));
-        await slow.AcknowledgeAsync(leased, default);
-        Assert.Equal(0, await other.CountAsync(default));
-    }
-
-    [Fact]
-    public async Task Two_processes_on_one_file_never_lease_the_same_entry()
-    {
-        var one = Open();
-        var two = Open();
-        for (var i = 0; i < 10; i++)
-        {
-            await (i % 2 == 0 ? one : two).EnqueueAsync(Entry($"e{i}"), default);
-        }
-
-        var first = await one.LeaseAsync(6, TimeSpan.Zero, default);
-        var second = await two.LeaseAsync(10, TimeSpan.Zero, default);
-
-        Assert.Equal(6, first.Count);
-        Assert.Equal(4, second.Count);
-        Assert.Empty(first.Select(e => e.EventId).Intersect(second.Select(e => e.EventId)));
     }
 
     [Fact]

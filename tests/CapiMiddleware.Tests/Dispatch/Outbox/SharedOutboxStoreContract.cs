@@ -1,0 +1,42 @@
+namespace CapiMiddleware.Tests.Dispatch.Outbox;
+
+/// <summary>
+/// What the stores that several processes share (SQLite on one file, Redis for a web farm) promise beyond
+/// <see cref="OutboxStoreContract"/>. Each <c>Open()</c> is another process: a store of its own on the same data.
+/// </summary>
+public abstract class SharedOutboxStoreContract : OutboxStoreContract
+{
+    [SkippableFact]
+    public async Task A_live_process_keeps_its_leases_however_long_it_takes_to_send()
+    {
+        var slow = Open();
+        var other = Open();
+        await slow.EnqueueAsync(Entry("a"), default);
+        var leased = await slow.LeaseAsync(10, TimeSpan.Zero, default);
+
+        // Three lease time-outs: only the renewals keep the entry from the other process.
+        await Task.Delay(LeaseTimeout * 3);
+
+        Assert.Empty(await other.LeaseAsync(10, TimeSpan.Zero, default));
+        await slow.AcknowledgeAsync(leased, default);
+        Assert.Equal(0, await other.CountAsync(default));
+    }
+
+    [SkippableFact]
+    public async Task Processes_share_the_work_and_never_lease_the_same_entry()
+    {
+        var one = Open();
+        var two = Open();
+        for (var i = 0; i < 10; i++)
+        {
+            await (i % 2 == 0 ? one : two).EnqueueAsync(Entry($"e{i}"), default);
+        }
+
+        var first = await one.LeaseAsync(6, TimeSpan.Zero, default);
+        var second = await two.LeaseAsync(10, TimeSpan.Zero, default);
+
+        Assert.Equal(6, first.Count);
+        Assert.Equal(4, second.Count);
+        Assert.Empty(first.Select(e => e.EventId).Intersect(second.Select(e => e.EventId)));
+    }
+}
