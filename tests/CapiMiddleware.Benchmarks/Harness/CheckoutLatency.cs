@@ -32,7 +32,7 @@ internal static partial class CheckoutLatency
     public static async Task<bool> RunAsync(bool smoke)
     {
         var rounds = smoke ? 1 : 5;
-        var perRound = smoke ? 5 : 400;
+        var perRound = smoke ? 5 : 1_000;
         var naiveClients = smoke ? 2 : 16;
         var naivePerClient = smoke ? 1 : 8;
         Console.WriteLine($"## Checkout latency, Graph {GraphDistance.TotalMilliseconds:0} ms away: {rounds} alternating rounds; " +
@@ -82,10 +82,10 @@ internal static partial class CheckoutLatency
             // beside the checkouts being measured, and made their p99. Done: two spells of checkouts in a row during
             // which it compiled fewer than 10 methods each (docs/performance.md, section 2).
             var jitSpells = 0;
+            var quietInARow = 0;
             if (!smoke)
             {
                 await naiveApp.RunRoundAsync(null, record: false);
-                var quietInARow = 0;
                 while (quietInARow < 2 && jitSpells < MaxJitSpells)
                 {
                     var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
@@ -123,7 +123,8 @@ internal static partial class CheckoutLatency
 
             var off = variants[0].Sorted();
             Console.WriteLine();
-            Console.WriteLine($"JIT warm-up: {jitSpells} spells of {JitSpellTurns} turns (at most {MaxJitSpells}); " +
+            var settled = smoke ? "none (smoke run)" : quietInARow >= 2 ? "settled" : "NOT settled, the figures include the JIT's work";
+            Console.WriteLine($"JIT warm-up: {jitSpells} spells of {JitSpellTurns} turns (at most {MaxJitSpells}), {settled}; " +
                 $"{compiledDuring:N0} methods compiled during the recorded rounds, naive rounds included.");
             Console.WriteLine($"Purchases received by the loopback Graph from the library apps: {graph.EventsReceived:N0} of {expected:N0}.");
             var ok = true;
