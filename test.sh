@@ -19,29 +19,28 @@ echo "== C#: dotnet test"
 dotnet test CapiMiddleware.sln --nologo 2>&1 | tee "$log/dotnet.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
-# A smoke run, not a test runner: every benchmark once, in process (no per-job build), so a broken benchmark fails
-# the script. Its output stays out of the counts below. The figures come from the default job (docs/performance.md).
-echo "== Benchmarks: one dry run of each (smoke)"
-dotnet run -c Release --project tests/CapiMiddleware.Benchmarks -- --job dry --inProcess --filter '*' \
-  > "$log/benchmarks.txt" 2>&1
-if [ $? -eq 0 ]; then
-  grep -E '^\| ' "$log/benchmarks.txt" || true
-else
-  cat "$log/benchmarks.txt"
-  echo "The benchmark smoke run failed." >&2
-  status=1
-fi
+# Smoke runs, not test runners: each benchmark and load harness once, so that a broken one fails the script. Their
+# output stays out of the counts below; only the lines matching $3 are shown, or all of it when the run fails. The
+# figures come from the documented commands (docs/performance.md).
+smoke() {
+  local what=$1 out="$log/$2" shown=$3
+  shift 3
+  if "$@" > "$out" 2>&1; then
+    grep -E "$shown" "$out" || true
+  else
+    cat "$out"
+    echo "The $what smoke run failed." >&2
+    status=1
+  fi
+}
 
-# The same for the load harnesses (docs/performance.md): each for a second or two, so they keep compiling and running.
-echo "== Load harnesses: one smoke run of each"
-dotnet run -c Release --no-build --project tests/CapiMiddleware.Benchmarks -- harness --smoke > "$log/harness.txt" 2>&1
-if [ $? -eq 0 ]; then
-  grep -E '^RESULT' "$log/harness.txt" || true
-else
-  cat "$log/harness.txt"
-  echo "The load harness smoke run failed." >&2
-  status=1
-fi
+echo "== Benchmarks: one dry run of each, in process (no per-job build)"
+smoke benchmark benchmarks.txt '^\| ' \
+  dotnet run -c Release --project tests/CapiMiddleware.Benchmarks -- --job dry --inProcess --filter '*'
+
+echo "== Load harnesses: one smoke run of each, a second or two each"
+smoke "load harness" harness.txt '^RESULT' \
+  dotnet run -c Release --no-build --project tests/CapiMiddleware.Benchmarks -- harness --smoke
 
 # node --test ends with "# pass N", "# fail N", "# skipped N"; dotnet test prints, per test assembly,
 # "Passed!  - Failed: N, Passed: N, Skipped: N, Total: N" (or "Failed!  - ...").
