@@ -187,6 +187,7 @@ internal static class UserDataHasher
             source = source[(read + 1)..];
         }
     }
+
     /// <summary>One event's values on their way to <see cref="NormalizeAndHashAll"/>'s result; reused by the thread.</summary>
     private sealed class HashWork
     {
