@@ -26,7 +26,7 @@ app.MapPost("/api/newsletter", (HttpContext http, Signup signup, Newsletter news
 
     http.MetaConversion().WithUser(u => u.Email = signup.Email);
     return Results.Ok(new { subscribed = true });
-}).WithMetaConversion(MetaEventNames.Lead);
+}).WithMetaConversion(MetaEventNames.Lead, acceptBrowserEventId: true); // the page fires the Pixel's Lead first (metaCapi.track)
 
 // Declared in code: a Contact is reported only on the path where the message was accepted.
 app.MapPost("/api/contact", (HttpContext http, ContactMessage message) =>

@@ -50,10 +50,11 @@ public static class MetaConversionsHttpContextExtensions
     /// <param name="eventName">A standard name from <see cref="MetaEventNames"/>, such as <c>Lead</c>, or a custom one. Case-sensitive.</param>
     /// <returns>The event's builder.</returns>
     /// <exception cref="InvalidOperationException">The library's services are not registered (<c>AddMetaConversions</c>).</exception>
+    /// <exception cref="ArgumentException">The name is empty, longer than 100 characters, or has control or formatting characters, which Meta refuses.</exception>
     public static ConversionEventBuilder MetaConversion(this HttpContext context, string eventName)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentException.ThrowIfNullOrWhiteSpace(eventName);
+        MetaEventNames.Require(eventName);
         var declared = ConversionScope.Find(context)?.Declared;
         if (declared is not null)
         {

@@ -37,7 +37,7 @@ public sealed class ShopController(Catalog catalog, Store store, IConfiguration 
     /// <c>X-Meta-Event-Id</c> header: the server's AddToCart then carries the ID the Pixel already has.
     /// </summary>
     [HttpPost("/cart")]
-    [MetaConversion(MetaEventNames.AddToCart)]
+    [MetaConversion(MetaEventNames.AddToCart, AcceptBrowserEventId = true)] // the product page fires the Pixel's copy first
     public IActionResult AddToCart([FromForm] string? productId)
     {
         var product = catalog.Find(productId);

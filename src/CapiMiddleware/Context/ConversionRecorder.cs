@@ -24,6 +24,9 @@ internal sealed class ConversionRecorder
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly PixelReach _reach;
     private readonly ILogger<ConversionRecorder> _logger;
+    private readonly TimeProvider _time;
+    private readonly LogThrottle _browserIdIgnored = new(TimeSpan.FromHours(1));
+    private readonly LogThrottle _browserIdOverridden = new(TimeSpan.FromHours(1));
     private int _privateAddressReported;
 
     public ConversionRecorder(
@@ -33,8 +36,10 @@ internal sealed class ConversionRecorder
         RecentEvents inspector,
         IOptionsMonitor<MetaConversionsOptions> options,
         PixelReach reach,
+        TimeProvider time,
         ILogger<ConversionRecorder> logger)
     {
+        _time = time;
         _queue = queue;
         _pending = pending;
         _consent = consent;
@@ -144,6 +149,22 @@ internal sealed class ConversionRecorder
         }
     }
 
+    /// <summary>Says (at most once an hour) when the snippet's event ID was ignored, so the two copies will not deduplicate.</summary>
+    private void ReportBrowserEventIdConflicts(ConversionEventBuilder builder)
+    {
+        if (builder.IgnoredBrowserEventId is not null)
+        {
+            if (_browserIdIgnored.ShouldLog(_time, out var occurrences))
+            {
+                Log.BrowserEventIdIgnored(_logger, builder.EventName, occurrences);
+            }
+        }
+        else if (builder.IsBrowserInitiated && builder.EventIdSource == EventIdSource.Server && _browserIdOverridden.ShouldLog(_time, out var occurrences))
+        {
+            Log.BrowserEventIdOverridden(_logger, builder.EventName, occurrences);
+        }
+    }
+
     private async ValueTask CommitCoreAsync(HttpContext context, ConversionEventBuilder builder, bool redirect)
     {
         switch (_consent.Decide(context))
@@ -162,6 +183,7 @@ internal sealed class ConversionRecorder
             SignedInUser.Fill(builder.User, context.User);
         }
 
+        ReportBrowserEventIdConflicts(builder);
         var conversion = builder.ToConversionEvent(request);
         if (request.ClientIpAddress is null && request.IsClientAddressPrivate && Interlocked.Exchange(ref _privateAddressReported, 1) == 0)
         {

@@ -38,10 +38,36 @@ internal sealed class ConversionScope
 
     public static ConversionScope? Find(HttpContext httpContext) => httpContext.Features.Get<ConversionScope>();
 
-    public ConversionEventBuilder Declare(string eventName, IMetaRequestContext request)
+    /// <summary>
+    /// Declares the conversion <paramref name="eventName"/>, or returns the one of that name declared already: an
+    /// attribute on the controller and one on the action, or an attribute and a call in code, name one event, not two.
+    /// </summary>
+    /// <param name="eventName">The event's name (case-sensitive).</param>
+    /// <param name="request">The request's identifiers.</param>
+    /// <param name="acceptBrowserEventId">Whether this declaration takes the snippet's event ID; any of several declarations may.</param>
+    public ConversionEventBuilder Declare(string eventName, IMetaRequestContext request, bool acceptBrowserEventId = false)
     {
-        var builder = new ConversionEventBuilder(eventName, request.BrowserEventId);
-        _declared.Add(builder);
+        ConversionEventBuilder? builder = null;
+        foreach (var declared in _declared)
+        {
+            if (declared.EventName == eventName)
+            {
+                builder = declared;
+                break;
+            }
+        }
+
+        if (builder is null)
+        {
+            builder = new ConversionEventBuilder(eventName, request.BrowserEventId);
+            _declared.Add(builder);
+        }
+
+        if (acceptBrowserEventId)
+        {
+            builder.AcceptBrowserEventId();
+        }
+
         return builder;
     }
 

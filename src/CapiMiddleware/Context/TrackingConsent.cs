@@ -23,14 +23,11 @@ internal enum TrackingDecision
 /// </summary>
 internal sealed class TrackingConsent
 {
-    private static readonly TimeSpan ReportInterval = TimeSpan.FromMinutes(1);
-
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<TrackingConsent> _logger;
     private CrawlerMatcher _crawlers;
-    private long _resolverFailures;
-    private long _nextReportTicks;
+    private readonly LogThrottle _resolverFailures = new(LogThrottle.PerMinute);
 
     public TrackingConsent(IOptionsMonitor<MetaConversionsOptions> options, TimeProvider time, ILogger<TrackingConsent> logger)
     {
@@ -102,10 +99,7 @@ internal sealed class TrackingConsent
 
     private void ReportResolverFailure(Exception exception)
     {
-        var failures = Interlocked.Increment(ref _resolverFailures);
-        var now = _time.GetUtcNow().UtcTicks;
-        var next = Interlocked.Read(ref _nextReportTicks);
-        if (now >= next && Interlocked.CompareExchange(ref _nextReportTicks, now + ReportInterval.Ticks, next) == next)
+        if (_resolverFailures.ShouldLog(_time, out var failures))
         {
             Log.ConsentResolverFailed(_logger, exception, failures);
         }

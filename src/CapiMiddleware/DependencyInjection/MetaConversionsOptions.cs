@@ -142,6 +142,21 @@ public sealed class MetaConversionsOptions
     public LimitedDataUseOptions LimitedDataUse { get; set; } = new();
 
     /// <summary>
+    /// More query parameter names to remove from the URLs events carry (<c>event_source_url</c>, <c>referrer_url</c>),
+    /// such as <c>customer</c> or <c>voucher_holder</c>, compared without case, <c>_</c>, <c>-</c> and <c>.</c>. They add
+    /// to the built-in rules, which always apply: parameters named as a user field (<c>email</c>, <c>phone</c>,
+    /// <c>first_name</c>, <c>em</c>, <c>zip</c>…) and values that look like an email address or a formatted phone
+    /// number. The default value is an empty list.
+    /// </summary>
+    public IList<string> PersonalDataQueryParameters { get; set; } = [];
+
+    /// <summary>The URL rules built from <see cref="PersonalDataQueryParameters"/> on first use.</summary>
+    internal Events.PersonalDataInUrls PersonalDataInUrls =>
+        _personalDataInUrls ??= PersonalDataQueryParameters is { Count: > 0 } names ? new Events.PersonalDataInUrls(names) : Events.PersonalDataInUrls.Default;
+
+    private Events.PersonalDataInUrls? _personalDataInUrls;
+
+    /// <summary>
     /// Parts of a <c>User-Agent</c> that mark a crawler, matched case-insensitively anywhere in the header. Crawlers get no
     /// cookies and report no events. Setting the list replaces the built-in one; an empty list turns the check off.
     /// The default value is <see langword="null"/>: <see cref="DefaultCrawlerUserAgents"/>.

@@ -17,7 +17,7 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
 
         if (!string.IsNullOrEmpty(options.PixelId) && !IsPixelId(options.PixelId))
         {
-            failures.Add($"{Prefix}PixelId must be the numeric ID of a Meta Pixel (dataset), such as 123456789012345; got '{Shorten(options.PixelId)}'.");
+            failures.Add($"{Prefix}PixelId must be the numeric ID of a Meta Pixel (dataset), 1 to 20 digits, such as 123456789012345; {Unrepeated(options.PixelId)}");
         }
 
         if (!string.IsNullOrEmpty(options.AccessToken))
@@ -35,9 +35,14 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
 
         if (!Uri.TryCreate(options.GraphApiBaseUrl, UriKind.Absolute, out var baseUrl)
             || (baseUrl.Scheme != Uri.UriSchemeHttps && baseUrl.Scheme != Uri.UriSchemeHttp)
-            || !string.IsNullOrEmpty(baseUrl.Query))
+            || !string.IsNullOrEmpty(baseUrl.Query) || !string.IsNullOrEmpty(baseUrl.UserInfo))
         {
-            failures.Add($"{Prefix}GraphApiBaseUrl must be an absolute http or https URL such as {MetaConversionsDefaults.GraphApiBaseUrl}; got '{Shorten(options.GraphApiBaseUrl)}'.");
+            failures.Add($"{Prefix}GraphApiBaseUrl must be an absolute https URL without query or user name, such as {MetaConversionsDefaults.GraphApiBaseUrl}; {Unrepeated(options.GraphApiBaseUrl)}");
+        }
+        else if (baseUrl.Scheme == Uri.UriSchemeHttp && !baseUrl.IsLoopback)
+        {
+            // The access token travels in the Authorization header: over plain HTTP anyone on the way could read it.
+            failures.Add($"{Prefix}GraphApiBaseUrl must use https: the access token would travel in clear over http. Plain http is allowed only for a loopback host (localhost, 127.0.0.1, [::1]), such as a local fake of the Graph API.");
         }
 
         if (!IsGraphVersion(options.GraphApiVersion))
@@ -133,7 +138,7 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
             }
             else if (!IsPixelId(pixel.PixelId))
             {
-                failures.Add($"{key}PixelId must be the numeric ID of a Meta Pixel (dataset), such as 123456789012345; got '{Shorten(pixel.PixelId)}'.");
+                failures.Add($"{key}PixelId must be the numeric ID of a Meta Pixel (dataset), 1 to 20 digits, such as 123456789012345; {Unrepeated(pixel.PixelId)}");
             }
             else if (!seen.Add(pixel.PixelId))
             {
@@ -171,7 +176,7 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
     {
         if (code is not null && (code.Length is 0 or > 64 || code.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '_' && c != '-')))
         {
-            failures.Add($"{setting} must be the code shown in Events Manager's Test Events tab, such as TEST12345; got '{Shorten(code)}'.");
+            failures.Add($"{setting} must be the code shown in Events Manager's Test Events tab, 1 to 64 letters, digits, '_' or '-', such as TEST12345; {Unrepeated(code)}");
         }
     }
 
@@ -234,6 +239,21 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
             failures.Add($"{Prefix}LimitedDataUse:Country and {Prefix}LimitedDataUse:State are not valid: {problem}.");
         }
 
+        if (options.PersonalDataQueryParameters is null)
+        {
+            failures.Add($"{Prefix}PersonalDataQueryParameters must not be null; leave it out for the built-in rules only.");
+        }
+        else
+        {
+            foreach (var parameter in options.PersonalDataQueryParameters)
+            {
+                if (string.IsNullOrWhiteSpace(parameter) || parameter.Length > 64)
+                {
+                    failures.Add($"{Prefix}PersonalDataQueryParameters must hold query parameter names, 1 to 64 characters each, such as customer; got '{Shorten(parameter)}'.");
+                }
+            }
+        }
+
         if (options.CrawlerUserAgents is { } crawlers)
         {
             foreach (var crawler in crawlers)
@@ -278,7 +298,14 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
         return true;
     }
 
-    // Echo bad values so the message helps, but never at length.
+    /// <summary>
+    /// Describes a bad value of a setting where a secret may have been pasted by mistake (an access token in PixelId),
+    /// without repeating it: the log must never carry the token.
+    /// </summary>
+    private static string Unrepeated(string? value) =>
+        $"the value set ({value?.Length ?? 0} characters) is not repeated here, in case it is a secret pasted into the wrong setting.";
+
+    // Echo bad values of settings that hold no secret, so the message helps, but never at length.
     private static string Shorten(string? value) =>
         value is null ? "" : value.Length <= 40 ? value : value[..40] + "…";
 }

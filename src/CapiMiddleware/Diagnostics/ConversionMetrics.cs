@@ -37,6 +37,7 @@ internal sealed class ConversionMetrics
     private readonly Counter<long> _failed;
     private readonly Counter<long> _dropped;
     private readonly Counter<long> _retried;
+    private readonly Counter<long> _personalDataRemoved;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _sendDuration;
 
@@ -60,6 +61,9 @@ internal sealed class ConversionMetrics
         _retried = Meter.CreateCounter<long>(
             "capimiddleware.events.retried", "{event}",
             "Events sent again after a temporary failure: a retry within one send, or a batch put back to go round again.");
+        _personalDataRemoved = Meter.CreateCounter<long>(
+            "capimiddleware.urls.personal_data_removed", "{parameter}",
+            "Query parameters removed from event_source_url and referrer_url before queueing because they looked like personal data, by url.");
         _batchSize = Meter.CreateHistogram(
             "capimiddleware.batch.size", "{event}", "Events per send to Meta.", tags: null,
             new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchSizeBuckets });
@@ -89,6 +93,15 @@ internal sealed class ConversionMetrics
         if (_accepted.Enabled)
         {
             _accepted.Add(1, new KeyValuePair<string, object?>("event_name", eventName));
+        }
+    }
+
+    /// <summary>Query parameters that looked like personal data, removed from <paramref name="url"/> (<c>event_source_url</c> or <c>referrer_url</c>).</summary>
+    public void PersonalDataRemoved(string url, int count)
+    {
+        if (count > 0 && _personalDataRemoved.Enabled)
+        {
+            _personalDataRemoved.Add(count, new KeyValuePair<string, object?>("url", url));
         }
     }
 

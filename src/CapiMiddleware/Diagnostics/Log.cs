@@ -46,8 +46,14 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Debug, "Set {Cookie} for the click ID or browser ID of this visitor.", EventName = "CookieSet")]
     public static partial void CookieSet(ILogger logger, string cookie);
 
-    [LoggerMessage(14, LogLevel.Warning, "The Pixel events carried over a redirect could not be read (the data protection keys may have changed); they are skipped.", EventName = "PendingPixelEventsUnreadable")]
-    public static partial void PendingPixelEventsUnreadable(ILogger logger);
+    [LoggerMessage(14, LogLevel.Warning, "The Pixel events carried over a redirect could not be read (the data protection keys may have changed, or the cookie was altered); they are skipped. {Occurrences} unreadable so far; said at most once a minute.", EventName = "PendingPixelEventsUnreadable")]
+    public static partial void PendingPixelEventsUnreadable(ILogger logger, long occurrences);
+
+    [LoggerMessage(22, LogLevel.Debug, "Removed {Count} query parameters that looked like personal data from the URLs of {EventName} event {EventId}; Meta flags events whose URLs carry it.", EventName = "PersonalDataRemovedFromUrls")]
+    public static partial void PersonalDataRemovedFromUrls(ILogger logger, int count, string eventName, string eventId);
+
+    [LoggerMessage(21, LogLevel.Debug, "The Pixel events carried over a redirect had expired (older than their 10 minutes: a replayed cookie); they are skipped.", EventName = "PendingPixelEventsExpired")]
+    public static partial void PendingPixelEventsExpired(ILogger logger);
 
     [LoggerMessage(15, LogLevel.Error, "Could not record the {EventName} conversion; the request goes on without it.", EventName = "CommitFailed")]
     public static partial void CommitFailed(ILogger logger, Exception exception, string eventName);
@@ -108,6 +114,12 @@ internal static partial class Log
     [LoggerMessage(80, LogLevel.Warning, "HttpContext.MetaConversion(\"{EventName}\") declared a new conversion, although \"{DeclaredName}\" is declared for this request. Event names are case-sensitive: \"{EventName}\" is reported as an event of its own.", EventName = "ConversionNameDiffersInCase")]
     public static partial void ConversionNameDiffersInCase(ILogger logger, string eventName, string declaredName);
 
+    [LoggerMessage(82, LogLevel.Warning, "A request for {EventName} carried the snippet's event ID (X-Meta-Event-Id), which this conversion does not accept, so it was ignored: if the page fires the Pixel's copy itself with metaCapi.track, set AcceptBrowserEventId = true on [MetaConversion] (or .WithMetaConversion(name, acceptBrowserEventId: true)), else the two copies are not deduplicated. {Occurrences} ignored so far; said at most once an hour.", EventName = "BrowserEventIdIgnored")]
+    public static partial void BrowserEventIdIgnored(ILogger logger, string eventName, long occurrences);
+
+    [LoggerMessage(83, LogLevel.Warning, "{EventName} took its event ID from UseEventId although the request carried the snippet's event ID (X-Meta-Event-Id), which it accepts: the browser's copy, already fired with its own ID, and the server's copy are not deduplicated. Accept browser event IDs only where the action sets no ID of its own. {Occurrences} so far; said at most once an hour.", EventName = "BrowserEventIdOverridden")]
+    public static partial void BrowserEventIdOverridden(ILogger logger, string eventName, long occurrences);
+
     [LoggerMessage(81, LogLevel.Debug, "{EventName} was not reported: the response's status was {StatusCode}.", EventName = "ConversionNotReported")]
     public static partial void ConversionNotReported(ILogger logger, string eventName, int statusCode);
 
@@ -115,8 +127,8 @@ internal static partial class Log
     [LoggerMessage(60, LogLevel.Warning, "The inspector stays off: MetaConversions:Inspector:Enabled is true outside Development, where it shows events only behind an authorization policy. Register a policy (builder.Services.AddAuthorization(o => o.AddPolicy(\"CapiInspector\", p => p.RequireRole(\"admin\")))) and set MetaConversions:Inspector:AuthorizationPolicy to its name.", EventName = "InspectorNeedsPolicy")]
     public static partial void InspectorNeedsPolicy(ILogger logger);
 
-    [LoggerMessage(61, LogLevel.Error, "The inspector's authorization policy '{Policy}' (MetaConversions:Inspector:AuthorizationPolicy) is not registered, or AddAuthorization() was not called; the inspector answers 404 until it is.", EventName = "InspectorPolicyMissing")]
-    public static partial void InspectorPolicyMissing(ILogger logger, string policy);
+    [LoggerMessage(61, LogLevel.Error, "The inspector's authorization policy '{Policy}' (MetaConversions:Inspector:AuthorizationPolicy) is not registered, or AddAuthorization() was not called; the inspector answers 404 until it is. {Occurrences} requests so far; said at most once a minute.", EventName = "InspectorPolicyMissing")]
+    public static partial void InspectorPolicyMissing(ILogger logger, string policy, long occurrences);
 
     [LoggerMessage(62, LogLevel.Information, "The Meta Conversions inspector is on at {Path} ({Access}). MetaConversions:Inspector:Enabled = false turns it off.", EventName = "InspectorOn")]
     public static partial void InspectorOn(ILogger logger, string path, string access);

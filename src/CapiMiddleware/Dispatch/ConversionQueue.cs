@@ -58,6 +58,23 @@ internal sealed class ConversionQueue : IConversionQueue
         return result.Status == EnqueueStatus.Queued;
     }
 
+    /// <summary>The event with the query parameters that look like personal data removed from its URLs, counted; the same instance when there are none.</summary>
+    private ConversionEvent WithoutPersonalDataInUrls(ConversionEvent conversionEvent, string eventId, MetaConversionsOptions options)
+    {
+        var rules = options.PersonalDataInUrls;
+        var source = rules.Scrub(conversionEvent.EventSourceUrl, out var fromSource);
+        var referrer = rules.Scrub(conversionEvent.ReferrerUrl, out var fromReferrer);
+        if (fromSource + fromReferrer == 0)
+        {
+            return conversionEvent;
+        }
+
+        _metrics.PersonalDataRemoved("event_source_url", fromSource);
+        _metrics.PersonalDataRemoved("referrer_url", fromReferrer);
+        Log.PersonalDataRemovedFromUrls(_logger, fromSource + fromReferrer, conversionEvent.EventName, eventId);
+        return conversionEvent with { EventSourceUrl = source, ReferrerUrl = referrer };
+    }
+
     /// <param name="conversionEvent">The event.</param>
     /// <param name="eventId">Its ID.</param>
     /// <param name="host">The host of the request it comes from, which picks its pixels; null for an event with no request.</param>
@@ -79,6 +96,7 @@ internal sealed class ConversionQueue : IConversionQueue
             return new EnqueueResult(EnqueueStatus.Invalid, null);
         }
 
+        conversionEvent = WithoutPersonalDataInUrls(conversionEvent, eventId, options);
         var graphEvent = GraphEventWriter.TryCreate(conversionEvent, eventId, _time.GetUtcNow(), out var problem, options.LimitedDataUse?.ToDataProcessingOptions());
         if (graphEvent is null)
         {
@@ -109,7 +127,7 @@ internal sealed class ConversionQueue : IConversionQueue
                 };
                 if (ReferenceEquals(pixelId, pixels[0]))
                 {
-                    _inspector.Queued(entry, quality); // before the store: the sender may answer before EnqueueAsync returns
+                    _inspector.Queued(entry, quality, conversionEvent.EventId is null ? EventIdSource.Generated : conversionEvent.EventIdSource); // before the store: the sender may answer before EnqueueAsync returns
                 }
 
                 stored &= await _store.EnqueueAsync(entry, cancellationToken).ConfigureAwait(false);

@@ -8,12 +8,12 @@ namespace CapiMiddleware.Endpoints;
 /// The minimal-API twin of the MVC filter: declares the conversion before the handler runs and commits it after, only
 /// if the handler succeeded (no exception, a 2xx or redirect result).
 /// </summary>
-internal sealed class MetaConversionEndpointFilter(string eventName) : IEndpointFilter
+internal sealed class MetaConversionEndpointFilter(string eventName, bool acceptBrowserEventId) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var builder = ConversionScope.Get(http).Declare(eventName, MetaRequestContext.Get(http));
+        var builder = ConversionScope.Get(http).Declare(eventName, MetaRequestContext.Get(http), acceptBrowserEventId);
         var result = await next(context).ConfigureAwait(false);
 
         var status = result switch

@@ -1,3 +1,5 @@
+using CapiMiddleware.Events;
+
 namespace CapiMiddleware;
 
 /// <summary>
@@ -6,8 +8,22 @@ namespace CapiMiddleware;
 /// Knows nothing of HTTP: web requests fill the request's identifiers in, offline sources set them themselves.
 /// </summary>
 /// <param name="EventName">A standard name from <see cref="MetaEventNames"/> or a custom one. Case-sensitive.</param>
+/// <exception cref="ArgumentException">The name is empty, longer than 100 characters, or has control or formatting characters, which Meta refuses.</exception>
 public sealed record ConversionEvent(string EventName)
 {
+    private readonly string _eventName = MetaEventNames.Require(EventName);
+
+    /// <summary>A standard name from <see cref="MetaEventNames"/> or a custom one. Case-sensitive.</summary>
+    /// <exception cref="ArgumentException">The name is empty, longer than 100 characters, or has control or formatting characters.</exception>
+    public string EventName
+    {
+        get => _eventName;
+        init => _eventName = MetaEventNames.Require(value);
+    }
+
+    /// <summary>Which side chose <see cref="EventId"/>, for the inspector.</summary>
+    internal EventIdSource EventIdSource { get; init; } = EventIdSource.Server;
+
     /// <summary>
     /// The deduplication key (<c>event_id</c>): the same string the Pixel is given as <c>eventID</c>. An order number is
     /// ideal for a purchase. When <see langword="null"/>, a random ID is generated.

@@ -12,6 +12,7 @@ public sealed class ConversionEventBuilder
 {
     private readonly string? _browserEventId;
     private string? _eventId;
+    private string? _generatedId;
 
     internal ConversionEventBuilder(string eventName, string? browserEventId)
     {
@@ -23,10 +24,15 @@ public sealed class ConversionEventBuilder
     public string EventName { get; }
 
     /// <summary>
-    /// The event ID shared by the Pixel's copy and the server's copy: the one the snippet sent with the request
-    /// (<c>X-Meta-Event-Id</c>) if any, else the one given to <see cref="UseEventId(string)"/>, else a random one.
+    /// The event ID shared by the Pixel's copy and the server's copy: the one given to <see cref="UseEventId(string)"/>
+    /// if any; else, where this conversion accepts browser event IDs (<see cref="AcceptBrowserEventId"/>), the one the
+    /// snippet sent with the request (<c>X-Meta-Event-Id</c>); else a random one.
     /// </summary>
-    public string EventId => _browserEventId ?? (_eventId ??= EventIds.NewId());
+    public string EventId => _eventId ?? AcceptedBrowserEventId ?? (_generatedId ??= EventIds.NewId());
+
+    /// <summary>Which side chose <see cref="EventId"/>.</summary>
+    internal EventIdSource EventIdSource =>
+        _eventId is not null ? EventIdSource.Server : AcceptedBrowserEventId is not null ? EventIdSource.Browser : EventIdSource.Generated;
 
     /// <summary>Who did it: raw values, normalized and hashed by the library on the way to Meta.</summary>
     public UserData User { get; } = new();
@@ -43,12 +49,23 @@ public sealed class ConversionEventBuilder
     /// <summary>Whether a trigger has committed it already: each declared event is reported at most once.</summary>
     internal bool IsCommitted { get; set; }
 
-    /// <summary>Whether the browser has already sent its copy (the request carried the snippet's event ID).</summary>
-    internal bool IsBrowserInitiated => _browserEventId is not null;
+    /// <summary>Whether this conversion takes the event ID the snippet sends (<see cref="AcceptBrowserEventId"/>).</summary>
+    internal bool AcceptsBrowserEventId { get; private set; }
+
+    /// <summary>The request's <c>X-Meta-Event-Id</c>, which this conversion does not accept: worth a word in the log.</summary>
+    internal string? IgnoredBrowserEventId => AcceptsBrowserEventId ? null : _browserEventId;
 
     /// <summary>
-    /// Sets the event ID, the deduplication key: an order number is ideal for a purchase. Ignored when the request
-    /// carries the snippet's event ID, because the browser has already sent its copy with that one.
+    /// Whether the browser has already sent its copy: the request carried the snippet's event ID and this conversion
+    /// accepts it. The page then gets no second copy.
+    /// </summary>
+    internal bool IsBrowserInitiated => AcceptsBrowserEventId && _browserEventId is not null;
+
+    private string? AcceptedBrowserEventId => AcceptsBrowserEventId ? _browserEventId : null;
+
+    /// <summary>
+    /// Sets the event ID, the deduplication key: an order number is ideal for a purchase. An ID set here always wins
+    /// over one the browser sent.
     /// </summary>
     /// <param name="eventId">A string unique to this occurrence of the event.</param>
     /// <returns>This builder.</returns>
@@ -56,6 +73,21 @@ public sealed class ConversionEventBuilder
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(eventId);
         _eventId = eventId;
+        return this;
+    }
+
+    /// <summary>
+    /// Takes the event ID that the snippet sends with the request (<c>X-Meta-Event-Id</c>, from
+    /// <c>metaCapi.track</c>) when no ID is set with <see cref="UseEventId(string)"/>: the page has fired the Pixel's
+    /// copy itself, so the server's copy must carry its ID and the page gets no second copy. Off by default, because
+    /// the header is the visitor's to choose: accept it only where the browser fires the event first (an add-to-cart
+    /// button), never where the server owns the ID (a checkout, whose order number must not be replaced). The same as
+    /// <see cref="MetaConversionAttribute.AcceptBrowserEventId"/> and <c>.WithMetaConversion(name, acceptBrowserEventId: true)</c>.
+    /// </summary>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder AcceptBrowserEventId()
+    {
+        AcceptsBrowserEventId = true;
         return this;
     }
 
@@ -200,6 +232,7 @@ public sealed class ConversionEventBuilder
         return new ConversionEvent(EventName)
         {
             EventId = EventId,
+            EventIdSource = EventIdSource,
             ActionSource = ActionSource.Website,
             EventSourceUrl = EventSourceUrl ?? request.PageUrl,
             ReferrerUrl = request.Referrer,

@@ -30,9 +30,9 @@ internal static class GraphEventWriter
     {
         problem = null;
         var name = conversion.EventName;
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 100)
+        problem = MetaEventNames.Problem(name);
+        if (problem is not null)
         {
-            problem = "the event name must be 1 to 100 characters";
             return null;
         }
 

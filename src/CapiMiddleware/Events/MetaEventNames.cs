@@ -1,4 +1,6 @@
 using System.Collections.Frozen;
+using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace CapiMiddleware;
 
@@ -41,4 +43,41 @@ public static class MetaEventNames
     /// <param name="eventName">The event name.</param>
     /// <returns><see langword="true"/> for a standard event; <see langword="false"/> for a custom one.</returns>
     public static bool IsStandard(string eventName) => Standard.Contains(eventName);
+
+    /// <summary>The longest event name sent.</summary>
+    internal const int MaxLength = 100;
+
+    /// <summary>
+    /// Why Meta would refuse <paramref name="eventName"/>, or <see langword="null"/> when it may be sent: 1 to
+    /// <see cref="MaxLength"/> characters, not only white space, and no control, line-separator or invisible
+    /// formatting characters (an app that builds names from input could otherwise forge log lines with them).
+    /// </summary>
+    internal static string? Problem(string? eventName)
+    {
+        if (string.IsNullOrWhiteSpace(eventName) || eventName.Length > MaxLength)
+        {
+            return $"the event name must be 1 to {MaxLength} characters, not only white space";
+        }
+
+        foreach (var c in eventName)
+        {
+            if (char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format
+                or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
+            {
+                return $"the event name contains the control or formatting character U+{(int)c:X4}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Refuses an event name Meta would refuse, at the call that names it.</summary>
+    /// <exception cref="ArgumentException">The name is empty, too long, or has control or formatting characters.</exception>
+    internal static string Require(string? eventName, [CallerArgumentExpression(nameof(eventName))] string? parameterName = null)
+    {
+        ArgumentNullException.ThrowIfNull(eventName, parameterName);
+        return Problem(eventName) is { } problem
+            ? throw new ArgumentException($"Meta refuses this event name: {problem}.", parameterName)
+            : eventName;
+    }
 }

@@ -60,6 +60,13 @@ internal static class InspectorJson
         json.WriteString("detail", e.Detail);
         json.WriteString("fbtraceId", e.FbTraceId);
         json.WriteNumber("sendAttempts", e.SendAttempts);
+        json.WriteString("eventIdFrom", e.EventIdSource switch
+        {
+            EventIdSource.Server => "server",
+            EventIdSource.Browser => "browser",
+            EventIdSource.Generated => "generated",
+            _ => null,
+        });
         json.WriteString("browserCopy", e.BrowserCopy switch
         {
             PixelReach.Side.Both => "both",

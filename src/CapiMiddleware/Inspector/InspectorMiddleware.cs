@@ -35,9 +35,12 @@ internal sealed class InspectorMiddleware
     private readonly PixelReach _reach;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly ILogger<InspectorMiddleware> _logger;
+    private readonly TimeProvider _time;
+    private readonly LogThrottle _policyMissing = new(LogThrottle.PerMinute);
 
-    public InspectorMiddleware(RequestDelegate next, RecentEvents events, PixelReach reach, IOptionsMonitor<MetaConversionsOptions> options, ILogger<InspectorMiddleware> logger)
+    public InspectorMiddleware(RequestDelegate next, RecentEvents events, PixelReach reach, IOptionsMonitor<MetaConversionsOptions> options, TimeProvider time, ILogger<InspectorMiddleware> logger)
     {
+        _time = time;
         _reach = reach;
         _next = next;
         _events = events;
@@ -97,7 +100,11 @@ internal sealed class InspectorMiddleware
                 case Access.Refused:
                     return;
                 default:
-                    Log.InspectorPolicyMissing(_logger, policy);
+                    if (_policyMissing.ShouldLog(_time, out var occurrences))
+                    {
+                        Log.InspectorPolicyMissing(_logger, policy, occurrences);
+                    }
+
                     await _next(context).ConfigureAwait(false);
                     return;
             }

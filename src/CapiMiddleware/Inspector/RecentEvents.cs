@@ -107,6 +107,9 @@ internal sealed record InspectedEvent
 
     public MatchQuality? MatchQuality { get; init; }
 
+    /// <summary>Who chose the event ID (the server, the browser's header, or the library at random); null until the server's copy is built.</summary>
+    public EventIdSource? EventIdSource { get; init; }
+
     public PixelCopy? Pixel { get; init; }
 
     /// <summary>What the page's beacon said of the browser's copy: sent too, or blocked (server only); unknown until it reports.</summary>
@@ -170,8 +173,8 @@ internal sealed class RecentEvents
         return isDevelopment ? InspectorState.Open : InspectorState.OffWithoutPolicy;
     }
 
-    /// <summary>The server's copy was built and is about to go into the outbox.</summary>
-    public void Queued(OutboxEntry entry, MatchQuality quality)
+    /// <summary>The server's copy was built and is about to go into the outbox; <paramref name="idSource"/> says who chose its ID.</summary>
+    public void Queued(OutboxEntry entry, MatchQuality quality, EventIdSource idSource = EventIdSource.Server)
     {
         if (!IsRecording)
         {
@@ -188,6 +191,7 @@ internal sealed class RecentEvents
             ServerPayload = payload,
             ServerPayloadLength = entry.Payload.Length,
             MatchQuality = quality,
+            EventIdSource = idSource,
         });
     }
 

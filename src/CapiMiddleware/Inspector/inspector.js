@@ -31,6 +31,12 @@
     browser: 'fired by the page itself (metaCapi.track), which told the server this event ID'
   };
 
+  var ID_FROM = {
+    server: 'event ID set by the server (UseEventId or the event itself)',
+    browser: 'event ID sent by the browser (X-Meta-Event-Id), accepted by this endpoint',
+    generated: 'event ID generated at random by the library'
+  };
+
   var BROWSER_COPY = {
     both: 'both: the Pixel sent its copy too',
     serverOnly: 'server only: the Pixel was blocked on that page'
@@ -116,7 +122,13 @@
 
     var head = el('div', 'head');
     head.appendChild(el('span', 'name', e.eventName));
-    head.appendChild(el('code', 'id', e.eventId));
+    var id = el('code', 'id', e.eventId);
+    if (e.eventIdFrom) {
+      item.setAttribute('data-event-id-from', e.eventIdFrom);
+      id.title = ID_FROM[e.eventIdFrom] || e.eventIdFrom;
+    }
+    head.appendChild(id);
+    if (e.eventIdFrom === 'browser') head.appendChild(el('span', 'id-from', 'ID from the browser'));
     head.appendChild(el('span', 'status status-' + e.status, STATUS[e.status] || e.status));
     if (e.matchQuality) {
       var q = e.matchQuality;

@@ -30,14 +30,24 @@ public sealed class MetaConversionAttribute : Attribute, IFilterFactory, IOrdere
 {
     /// <summary>Reports the conversion named <paramref name="eventName"/>.</summary>
     /// <param name="eventName">A standard name from <see cref="MetaEventNames"/>, such as <c>Purchase</c>, or a custom one. Case-sensitive.</param>
+    /// <exception cref="ArgumentException">The name is empty, longer than 100 characters, or has control or formatting characters, which Meta refuses.</exception>
     public MetaConversionAttribute(string eventName)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(eventName);
-        EventName = eventName;
+        EventName = MetaEventNames.Require(eventName);
     }
 
     /// <summary>The event's name.</summary>
     public string EventName { get; }
+
+    /// <summary>
+    /// Whether the event takes the ID that the snippet sends with the request (<c>X-Meta-Event-Id</c>, from
+    /// <c>metaCapi.track</c>) when the action sets none with <see cref="ConversionEventBuilder.UseEventId(string)"/>.
+    /// Set it where the page fires the Pixel's copy first, such as an add-to-cart button that posts with
+    /// <c>metaCapi.track</c>; leave it off where the server owns the ID (a checkout whose order number is the event
+    /// ID), because the header is the visitor's to choose. The default value is <see langword="false"/>: the header is
+    /// ignored. An ID set by the action always wins.
+    /// </summary>
+    public bool AcceptBrowserEventId { get; set; }
 
     /// <inheritdoc />
     public int Order { get; set; }
@@ -49,6 +59,6 @@ public sealed class MetaConversionAttribute : Attribute, IFilterFactory, IOrdere
     public IFilterMetadata CreateInstance(IServiceProvider serviceProvider)
     {
         ArgumentNullException.ThrowIfNull(serviceProvider);
-        return new MetaConversionFilter(EventName, Context.ConversionRecorder.Require(serviceProvider, "[MetaConversion]"));
+        return new MetaConversionFilter(EventName, AcceptBrowserEventId, Context.ConversionRecorder.Require(serviceProvider, "[MetaConversion]"));
     }
 }

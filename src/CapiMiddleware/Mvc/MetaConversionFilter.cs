@@ -10,18 +10,20 @@ namespace CapiMiddleware.Mvc;
 internal sealed class MetaConversionFilter : IAsyncActionFilter
 {
     private readonly string _eventName;
+    private readonly bool _acceptBrowserEventId;
     private readonly ConversionRecorder _recorder;
 
-    public MetaConversionFilter(string eventName, ConversionRecorder recorder)
+    public MetaConversionFilter(string eventName, bool acceptBrowserEventId, ConversionRecorder recorder)
     {
         _eventName = eventName;
+        _acceptBrowserEventId = acceptBrowserEventId;
         _recorder = recorder;
     }
 
     public async Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next)
     {
         var http = context.HttpContext;
-        var builder = ConversionScope.Get(http).Declare(_eventName, MetaRequestContext.Get(http));
+        var builder = ConversionScope.Get(http).Declare(_eventName, MetaRequestContext.Get(http), _acceptBrowserEventId);
         var executed = await next().ConfigureAwait(false);
 
         if (ActionOutcome.Succeeded(http, executed.Exception, executed.ExceptionHandled, executed.Canceled, executed.ModelState, executed.Result))

@@ -19,7 +19,7 @@ internal sealed class MetaConversionPageConvention : IPageApplicationModelConven
     public void Apply(PageApplicationModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var pageNames = model.HandlerTypeAttributes.OfType<MetaConversionAttribute>().Select(a => a.EventName).ToArray();
+        var pageAttributes = model.HandlerTypeAttributes.OfType<MetaConversionAttribute>().ToArray();
 
         // The class attribute is also a filter factory; in a page its action filter would never run. The page filter replaces it.
         for (var i = model.Filters.Count - 1; i >= 0; i--)
@@ -30,14 +30,17 @@ internal sealed class MetaConversionPageConvention : IPageApplicationModelConven
             }
         }
 
-        var handlers = new Dictionary<MethodInfo, string[]>();
+        var handlers = new Dictionary<MethodInfo, PageConversion[]>();
         foreach (var handler in model.HandlerMethods)
         {
-            var own = handler.Attributes.OfType<MetaConversionAttribute>().Select(a => a.EventName);
-            var names = (ShowsThePage(handler.HttpMethod) ? own : own.Concat(pageNames)).Distinct(StringComparer.Ordinal).ToArray();
-            if (names.Length > 0)
+            var own = handler.Attributes.OfType<MetaConversionAttribute>();
+            var conversions = (ShowsThePage(handler.HttpMethod) ? own : own.Concat(pageAttributes))
+                .GroupBy(a => a.EventName, StringComparer.Ordinal)
+                .Select(g => new PageConversion(g.Key, g.Any(a => a.AcceptBrowserEventId)))
+                .ToArray();
+            if (conversions.Length > 0)
             {
-                handlers[handler.MethodInfo] = names;
+                handlers[handler.MethodInfo] = conversions;
             }
         }
 
@@ -50,3 +53,6 @@ internal sealed class MetaConversionPageConvention : IPageApplicationModelConven
     private static bool ShowsThePage(string httpMethod) =>
         string.Equals(httpMethod, "Get", StringComparison.OrdinalIgnoreCase) || string.Equals(httpMethod, "Head", StringComparison.OrdinalIgnoreCase);
 }
+
+/// <summary>A conversion a page handler reports: one per name, accepting the browser's event ID if any attribute of that name does.</summary>
+internal readonly record struct PageConversion(string EventName, bool AcceptBrowserEventId);

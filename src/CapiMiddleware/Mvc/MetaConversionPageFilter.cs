@@ -8,7 +8,7 @@ namespace CapiMiddleware.Mvc;
 /// The Razor Pages twin of <see cref="MetaConversionFilter"/>: declares the selected handler's conversions before it
 /// runs and commits them after, only if it succeeded (the same rule as for actions).
 /// </summary>
-internal sealed class MetaConversionPageFilter(IReadOnlyDictionary<MethodInfo, string[]> handlers) : IAsyncPageFilter
+internal sealed class MetaConversionPageFilter(IReadOnlyDictionary<MethodInfo, PageConversion[]> handlers) : IAsyncPageFilter
 {
     public Task OnPageHandlerSelectionAsync(PageHandlerSelectedContext context) => Task.CompletedTask;
 
@@ -16,7 +16,7 @@ internal sealed class MetaConversionPageFilter(IReadOnlyDictionary<MethodInfo, s
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        if (context.HandlerMethod is not { } handler || !handlers.TryGetValue(handler.MethodInfo, out var names))
+        if (context.HandlerMethod is not { } handler || !handlers.TryGetValue(handler.MethodInfo, out var conversions))
         {
             await next().ConfigureAwait(false);
             return;
@@ -26,10 +26,10 @@ internal sealed class MetaConversionPageFilter(IReadOnlyDictionary<MethodInfo, s
         var recorder = ConversionRecorder.Require(http.RequestServices, "[MetaConversion]");
         var scope = ConversionScope.Get(http);
         var request = MetaRequestContext.Get(http);
-        var builders = new ConversionEventBuilder[names.Length];
-        for (var i = 0; i < names.Length; i++)
+        var builders = new ConversionEventBuilder[conversions.Length];
+        for (var i = 0; i < conversions.Length; i++)
         {
-            builders[i] = scope.Declare(names[i], request);
+            builders[i] = scope.Declare(conversions[i].EventName, request, conversions[i].AcceptBrowserEventId);
         }
 
         var executed = await next().ConfigureAwait(false);

@@ -49,6 +49,48 @@ public sealed class OptionsValidationTests
         Assert.DoesNotContain("secret", error.Message);
     }
 
+    /// <summary>Issue 14, item 6: a token pasted into the wrong setting must not land in the start-up error, and so in the log.</summary>
+    [Theory]
+    [InlineData("PixelId", "MetaConversions:PixelId must be the numeric ID")]
+    [InlineData("Pixels:0:PixelId", "MetaConversions:Pixels:0:PixelId must be the numeric ID")]
+    [InlineData("TestEventCode", "MetaConversions:TestEventCode must be the code")]
+    [InlineData("Pixels:0:TestEventCode", "MetaConversions:Pixels:0:TestEventCode must be the code")]
+    [InlineData("GraphApiBaseUrl", "MetaConversions:GraphApiBaseUrl must be an absolute https URL")]
+    public async Task A_token_pasted_into_the_wrong_setting_is_named_never_repeated(string key, string named)
+    {
+        const string token = "EAABsbCS1iHgBAKZBZCtokenTOKEN0123456789ZZZZ/+=";
+        var settings = new Dictionary<string, string?> { [key] = token };
+        if (key.StartsWith("Pixels:0:", StringComparison.Ordinal) && key != "Pixels:0:PixelId")
+        {
+            settings["Pixels:0:PixelId"] = "1234567890";
+        }
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(settings));
+        Assert.Contains(named, error.Message);
+        Assert.DoesNotContain("EAAB", error.Message);
+        Assert.DoesNotContain("token", error.Message.Replace("access token", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://graph.example.net", false)]
+    [InlineData("http://10.0.0.5:8080", false)]
+    [InlineData("http://127.0.0.1:5555", true)]
+    [InlineData("http://localhost:5555", true)]
+    [InlineData("http://[::1]:5555", true)]
+    [InlineData("https://graph.example.net", true)]
+    public async Task Plain_http_to_graph_is_refused_except_on_loopback_because_the_token_would_travel_in_clear(string url, bool allowed)
+    {
+        var start = () => StartWithConfigurationAsync(new() { ["GraphApiBaseUrl"] = url });
+        if (allowed)
+        {
+            await using var app = await start();
+            return;
+        }
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(start);
+        Assert.Contains("MetaConversions:GraphApiBaseUrl must use https", error.Message);
+    }
+
     [Fact]
     public async Task A_redis_connection_string_that_does_not_parse_is_refused_without_being_repeated()
     {

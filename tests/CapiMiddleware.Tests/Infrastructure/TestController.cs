@@ -24,9 +24,9 @@ public sealed class TestController : Controller
     public IActionResult Echo([FromForm] LeadForm? form) =>
         Content($"echo {form?.Email?.Length ?? -1} {form?.Note?.Length ?? -1} {Request.Cookies.Count}");
 
-    /// <summary>A Lead that ends as <paramref name="outcome"/> says.</summary>
+    /// <summary>A Lead that ends as <paramref name="outcome"/> says; the page may fire it first (it takes the browser's event ID).</summary>
     [HttpPost("/lead")]
-    [MetaConversion("Lead")]
+    [MetaConversion("Lead", AcceptBrowserEventId = true)]
     public IActionResult Lead([FromQuery] string outcome, [FromForm] LeadForm? form)
     {
         var conversion = HttpContext.MetaConversion();
@@ -130,6 +130,16 @@ public sealed class TestController : Controller
         return View("Page");
     }
 
+    /// <summary>A form post that fires no Pixel first: the browser's event ID header is not accepted here.</summary>
+    [HttpPost("/signup")]
+    [MetaConversion(MetaEventNames.CompleteRegistration)]
+    public IActionResult Signup() => Json(new { eventId = HttpContext.MetaConversion().EventId });
+
+    /// <summary>Accepts the browser's event ID, but sets its own: the server's always wins.</summary>
+    [HttpPost("/lead-with-id")]
+    [MetaConversion("Lead", AcceptBrowserEventId = true)]
+    public IActionResult LeadWithId([FromQuery] string id) => Json(new { eventId = HttpContext.MetaConversion().UseEventId(id).EventId });
+
     /// <summary>Asks for a conversion without declaring one: a programming error that must say how to fix it.</summary>
     [HttpGet("/undeclared")]
     public IActionResult Undeclared()
@@ -144,4 +154,13 @@ public sealed class TestController : Controller
             return Content(ex.Message);
         }
     }
+}
+
+/// <summary>The same conversion named on the controller and on an action: one event, not two.</summary>
+[MetaConversion("Subscribe")]
+public sealed class SubscriptionController : Controller
+{
+    [HttpPost("/subscription")]
+    [MetaConversion("Subscribe")]
+    public IActionResult Subscribe() => Json(new { eventId = HttpContext.MetaConversion().WithValue(9m, "EUR").EventId });
 }
