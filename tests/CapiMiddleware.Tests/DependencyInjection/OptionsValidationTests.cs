@@ -164,9 +164,9 @@ public sealed class OptionsValidationTests
     private static async Task<WebApplication> StartWithConfigurationAsync(Dictionary<string, string?> settings)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Configuration.Sources.Clear(); // only these settings, not the appsettings.json beside the tests
         builder.Configuration.AddInMemoryCollection(settings.ToDictionary(kv => "MetaConversions:" + kv.Key, kv => kv.Value));
+        builder.WebHost.UseUrls("http://127.0.0.1:0"); // after clearing the sources, which would drop it (and bind port 5000)
         builder.Services.AddMetaConversions(builder.Configuration.GetSection("MetaConversions"));
         var app = builder.Build();
         app.UseMetaConversions();

@@ -35,6 +35,19 @@ public sealed class CarriedPixelEventsTests
     }
 
     [Fact]
+    public async Task In_the_app_a_captured_carry_cookie_replayed_on_later_pages_renders_nothing()
+    {
+        await using var app = await TestApp.StartAsync(sendToGraph: false);
+        using var redirect = await app.Client.PostAsync("/lead?outcome=redirect", TestApp.Form());
+        var captured = SetCookieHeaderValue.ParseList(redirect.Headers.GetValues("Set-Cookie").ToList())
+            .Single(c => c.Name == PendingPixelEvents.CookieName).Value.ToString();
+
+        Assert.Single(PageData.Events(await GetPageAsync(app, captured)));
+        Assert.Empty(PageData.Events(await GetPageAsync(app, captured))); // the attacker's replay
+        Assert.Empty(PageData.Events(await GetPageAsync(app, captured)));
+    }
+
+    [Fact]
     public void A_captured_value_is_worthless_after_its_ten_minutes_even_if_never_shown()
     {
         var cookie = Carry(Purchase("ord-2"));
@@ -105,5 +118,14 @@ public sealed class CarriedPixelEventsTests
         var context = new DefaultHttpContext();
         context.Request.Headers.Cookie = $"{PendingPixelEvents.CookieName}={cookie}";
         return context;
+    }
+
+    private static async Task<string> GetPageAsync(TestApp app, string carried)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/page");
+        request.Headers.Add("Cookie", $"{PendingPixelEvents.CookieName}={carried}");
+        using var response = await app.Client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
     }
 }
