@@ -45,8 +45,9 @@
   var deadline = 0;
   var timer = null;
   var nonce = '';
-  // Cookie settings from the data block (subdomain index, domain), kept for writes after consent.
-  var cfg = { i: 1, domain: null };
+  // Cookie settings from the data block (subdomain index, domain), kept for writes after consent. domain is undefined
+  // until known: a page without a data block finds it on the first write.
+  var cfg = { i: 1, domain: undefined };
   // Tracking consent as the page knows it; null in chosen until metaCapi.consent() is called before start.
   var consent = true;
   var chosen = null;
@@ -139,49 +140,116 @@
     }
   }
 
-  function readCookie(name) {
+  // Every value of a cookie, in document.cookie's order: a host-only cookie and a domain one of the same name both show.
+  function readCookies(name) {
     var parts = String(doc.cookie || '').split(';');
+    var values = [];
     for (var i = 0; i < parts.length; i++) {
       var p = parts[i].replace(/^\s+/, '');
       var k = p.indexOf('=');
-      if (k > 0 && p.slice(0, k) === name) return p.slice(k + 1);
+      if (k > 0 && p.slice(0, k) === name) values.push(p.slice(k + 1));
+    }
+    return values;
+  }
+
+  // The server's rules for several values (MetaCookies.SelectClickId, SelectBrowserId): _fbc, the valid value with the
+  // newest creation time (ties keep the first); _fbp, the first valid value, the one Meta's Pixel reads.
+  function pickClickId(values) {
+    var best = null;
+    for (var k = 0; k < values.length; k++) {
+      if (isValidCookie(values[k]) && (best === null || newer(values[k].split('.')[2], best.split('.')[2]))) best = values[k];
+    }
+    return best;
+  }
+
+  function pickBrowserId(values) {
+    for (var k = 0; k < values.length; k++) {
+      if (isValidCookie(values[k])) return values[k];
     }
     return null;
   }
 
-  function writeCookie(name, value, cfg) {
+  function newer(time, than) {
+    time = time.replace(/^0+/, '');
+    than = than.replace(/^0+/, '');
+    return time.length > than.length || (time.length === than.length && time > than);
+  }
+
+  function hasCookie(name, value) {
+    return readCookies(name).indexOf(value) >= 0;
+  }
+
+  // The domain to write on. The data block names it (the server's registrable domain by the Public Suffix List, or
+  // null for host-only: an IP address, localhost). A page without one (a static page) finds it as Meta's Pixel does:
+  // the shortest suffix of the host that the browser accepts as a cookie domain, which the browser decides by its own
+  // Public Suffix List.
+  function cookieDomain() {
+    if (cfg.domain !== undefined) return cfg.domain;
+    cfg.domain = null;
+    var host = String(win.location.hostname || '');
+    if (host.indexOf('.') < 0 || /^[\d.]+$/.test(host) || host.indexOf(':') >= 0) return null;
+    var labels = host.split('.');
+    for (var k = 2; k <= labels.length; k++) {
+      var d = labels.slice(labels.length - k).join('.');
+      doc.cookie = '_capi_probe=1; path=/; max-age=10; domain=' + d;
+      if (hasCookie('_capi_probe', '1')) {
+        doc.cookie = '_capi_probe=; path=/; max-age=0; domain=' + d;
+        cfg.domain = d;
+        cfg.i = k - 1;
+        break;
+      }
+    }
+    return cfg.domain;
+  }
+
+  function writeCookie(name, value, expireHostOnly) {
     var c = name + '=' + value + '; path=/; max-age=' + MAX_AGE + '; samesite=lax' +
       (win.location.protocol === 'https:' ? '; secure' : '');
-    if (cfg.domain) {
-      doc.cookie = c + '; domain=' + cfg.domain;
-      // A domain the page is not on (e.g. localhost) is rejected: fall back to host-only.
-      if (('; ' + doc.cookie + ';').indexOf('; ' + name + '=' + value + ';') >= 0) return;
+    var domain = cookieDomain();
+    if (domain) {
+      // A host-only sibling beside the domain cookie goes, so the browser keeps one value per name.
+      if (expireHostOnly) doc.cookie = name + '=; path=/; max-age=0';
+      doc.cookie = c + '; domain=' + domain;
+      // A domain the page is not on is rejected: fall back to host-only.
+      if (hasCookie(name, value)) return;
     }
     doc.cookie = c;
   }
 
-  function syncCookies(cfg) {
+  function syncCookies() {
     var now = Date.now();
     var fbclid = new URLSearchParams(win.location.search || '').get('fbclid');
-    var fbc = readCookie('_fbc');
-    if (fbclid && FBCLID_RE.test(fbclid) && !(isValidCookie(fbc) && fbc.split('.')[3] === fbclid)) {
-      writeCookie('_fbc', 'fb.' + cfg.i + '.' + now + '.' + fbclid, cfg);
+    var fbcs = readCookies('_fbc');
+    var fbc = pickClickId(fbcs);
+    if (fbclid && FBCLID_RE.test(fbclid) && !(fbc && fbc.split('.')[3] === fbclid)) {
+      writeCookie('_fbc', 'fb.' + cookieIndex() + '.' + now + '.' + fbclid, fbcs.length > 1);
+    } else if (fbc && fbcs.length > 1 && cookieDomain()) {
+      writeCookie('_fbc', fbc, true);
     }
-    var fbp = readCookie('_fbp');
-    if (!isValidCookie(fbp)) {
+    var fbps = readCookies('_fbp');
+    var fbp = pickBrowserId(fbps);
+    if (!fbp) {
       var b = randomBytes(4);
       var r = (b[0] * 16777216 + b[1] * 65536 + b[2] * 256 + b[3]) % 2147483647;
-      writeCookie('_fbp', 'fb.' + cfg.i + '.' + now + '.' + r, cfg);
+      writeCookie('_fbp', 'fb.' + cookieIndex() + '.' + now + '.' + r, fbps.length > 1);
+    } else if (fbps.length > 1 && cookieDomain()) {
+      writeCookie('_fbp', fbp, true);
     }
   }
 
-  // Withdrawn consent: the identifiers go too (host-only and on the configured domain).
+  // The subdomain index of a new value: the data block's, or the number of dots of the domain found.
+  function cookieIndex() {
+    cookieDomain();
+    return cfg.i;
+  }
+
+  // Withdrawn consent: the identifiers go too (host-only and on the domain).
   function clearCookies() {
     var names = ['_fbc', '_fbp'];
     for (var k = 0; k < names.length; k++) {
-      if (readCookie(names[k]) === null) continue;
+      if (!readCookies(names[k]).length) continue;
       doc.cookie = names[k] + '=; path=/; max-age=0';
-      if (cfg.domain) doc.cookie = names[k] + '=; path=/; max-age=0; domain=' + cfg.domain;
+      if (cookieDomain()) doc.cookie = names[k] + '=; path=/; max-age=0; domain=' + cfg.domain;
     }
   }
 
@@ -205,7 +273,7 @@
     if (granted === consent) return;
     consent = granted;
     send(['consent', granted ? 'grant' : 'revoke']);
-    if (granted) guard(syncCookies, cfg);
+    if (granted) guard(syncCookies);
     else guard(clearCookies);
   }
 
@@ -246,9 +314,10 @@
   function start() {
     var d = readBlock();
     var i = d.subdomainIndex;
+    var named = 'cookieDomain' in d;
     cfg = {
       i: typeof i === 'number' && i >= 0 && i % 1 === 0 ? i : 1,
-      domain: typeof d.cookieDomain === 'string' && /^[A-Za-z0-9.-]+$/.test(d.cookieDomain) ? d.cookieDomain : null
+      domain: typeof d.cookieDomain === 'string' && /^[A-Za-z0-9.-]+$/.test(d.cookieDomain) ? d.cookieDomain : named ? null : undefined
     };
     if (d.crawler === true) {
       // A crawler: no Pixel, no cookies, no events.
@@ -260,7 +329,7 @@
     var first = [];
     if (!consent) first.push(['consent', 'revoke']);
     if (pageProcessing) first.push(pageProcessing);
-    if (consent) guard(syncCookies, cfg);
+    if (consent) guard(syncCookies);
     var pixelIds = pixelIdList(d.pixelIds);
     if (!pixelIds.length && isPixelId(d.pixelId)) pixelIds = [d.pixelId];
     if (d.loadPixel === true && pixelIds.length && !win.fbq) {

@@ -183,3 +183,77 @@ test('cookies are written before the Pixel is loaded, so fbevents.js picks them 
   assert.equal(cookiesWhenAppended._fbc, `fb.1.${NOW}.Z`);
   assert.ok(cookiesWhenAppended._fbp);
 });
+
+// Issue 15: the snippet writes where the server does, finds the domain itself on pages without a data block, reads
+// every value of a name, and never leaves a host-only sibling beside a domain cookie.
+function bare({ url, cookie = '', domainCookies = [] }) {
+  const b = createBrowser({ timers: 'manual', now: NOW, url, cookie, domainCookies, dataBlockJson: null, fbqPresent: true });
+  b.run(code);
+  assert.deepEqual(b.errors, []);
+  return b;
+}
+
+test('the data block names the domain: the snippet writes there, with its index', () => {
+  const b = page({ url: 'https://www.shop.example.co.uk/?fbclid=AbC', cookieDomain: 'example.co.uk', subdomainIndex: 2 });
+  assert.deepEqual(b.jar.entries().map((c) => [c.name, c.domain]).sort(), [['_fbc', 'example.co.uk'], ['_fbp', 'example.co.uk']]);
+  assert.equal(b.cookies()._fbc, `fb.2.${NOW}.AbC`);
+});
+
+test('a data block that says host-only (null) is obeyed: no domain is looked for', () => {
+  const b = page({ url: 'https://shop.example.com/?fbclid=AbC', cookieDomain: null, subdomainIndex: 1 });
+  assert.deepEqual(b.jar.entries().map((c) => c.domain), [null, null]);
+  assert.ok(!b.cookieWrites.some((w) => w.startsWith('_capi_probe')));
+});
+
+test('without a data block the shortest domain the browser accepts is found, as the Pixel finds it', () => {
+  for (const [url, domain, index] of [
+    ['https://www.shop.example.co.uk/?fbclid=AbC', 'example.co.uk', 2],
+    ['https://a.b.example.com/?fbclid=AbC', 'example.com', 1],
+    ['https://myshop.azurewebsites.net/?fbclid=AbC', 'myshop.azurewebsites.net', 2],
+  ]) {
+    const b = bare({ url });
+    const fbc = b.jar.entries().find((c) => c.name === '_fbc');
+    assert.equal(fbc.domain, domain, url);
+    assert.equal(fbc.value, `fb.${index}.${NOW}.AbC`, url);
+    assert.ok(!b.jar.entries().some((c) => c.name === '_capi_probe'), 'the probe cookie is removed');
+  }
+});
+
+test('IP addresses and single-label hosts keep host-only cookies', () => {
+  for (const url of ['http://127.0.0.1:5080/?fbclid=AbC', 'http://localhost:5080/?fbclid=AbC']) {
+    const b = bare({ url });
+    assert.deepEqual(b.jar.entries().map((c) => c.domain), [null, null], url);
+  }
+});
+
+test('a new click replaces the Pixel\'s domain _fbc instead of adding a sibling', () => {
+  const b = bare({
+    url: 'https://www.shop.test.example.com/?fbclid=NewClick',
+    domainCookies: [{ name: '_fbc', value: 'fb.1.1600000000000.OldClick', domain: 'example.com' }, { name: '_fbp', value: FBP, domain: 'example.com' }],
+  });
+  const fbcs = b.jar.entries().filter((c) => c.name === '_fbc');
+  assert.deepEqual(fbcs.map((c) => [c.domain, c.value]), [['example.com', `fb.1.${NOW}.NewClick`]]);
+  assert.equal(b.jar.entries().filter((c) => c.name === '_fbp').length, 1);
+});
+
+test('a host-only duplicate is expired and the winner kept on the domain: newest _fbc, first _fbp', () => {
+  const b = page({
+    url: 'https://www.example.com/',
+    cookie: '_fbc=fb.1.1700000000000.NewerClick; _fbp=fb.1.1700000000000.222',
+    domainCookies: [{ name: '_fbc', value: 'fb.1.1600000000000.OlderClick', domain: 'example.com' }, { name: '_fbp', value: FBP, domain: 'example.com' }],
+    cookieDomain: 'example.com',
+  });
+  assert.deepEqual(
+    b.jar.entries().map((c) => [c.name, c.domain, c.value]).sort(),
+    [['_fbc', 'example.com', 'fb.1.1700000000000.NewerClick'], ['_fbp', 'example.com', 'fb.1.1700000000000.222']]);
+});
+
+test('the same click ID in a duplicate keeps its timestamp', () => {
+  const b = page({
+    url: 'https://www.example.com/?fbclid=Same',
+    cookie: '_fbc=fb.1.1650000000000.Same',
+    domainCookies: [{ name: '_fbc', value: 'fb.1.1600000000000.Other', domain: 'example.com' }, { name: '_fbp', value: FBP, domain: 'example.com' }],
+    cookieDomain: 'example.com',
+  });
+  assert.deepEqual(b.jar.entries().filter((c) => c.name === '_fbc').map((c) => [c.domain, c.value]), [['example.com', 'fb.1.1650000000000.Same']]);
+});

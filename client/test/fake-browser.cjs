@@ -8,7 +8,13 @@ const { webcrypto } = require('node:crypto');
 
 // A browser-like cookie jar behind document.cookie: assignments add, replace or delete one
 // cookie (keyed by name, domain and path, as browsers do); reading gives "a=b; c=d".
-function createCookieJar(hostname, protocol, initial) {
+// A few public suffixes (the real browser uses the whole Public Suffix List): a Domain attribute naming one, or a
+// single label, is refused, as browsers refuse it.
+const PUBLIC_SUFFIXES = new Set(['com', 'net', 'org', 'test', 'uk', 'co.uk', 'azurewebsites.net', 'github.io']);
+
+// initial: "a=b; c=d" (host-only cookies); domainCookies: [{ name, value, domain }] held on a domain beforehand, as
+// Meta's Pixel writes them (listed after the host-only ones, as an older cookie would be).
+function createCookieJar(hostname, protocol, initial, domainCookies) {
   const jar = new Map();
   const writes = [];
   for (const part of String(initial || '').split(';')) {
@@ -16,6 +22,7 @@ function createCookieJar(hostname, protocol, initial) {
     const eq = p.indexOf('=');
     if (eq > 0) jar.set(`${p.slice(0, eq)}|host|/`, { name: p.slice(0, eq), value: p.slice(eq + 1), domain: null, path: '/' });
   }
+  for (const c of domainCookies || []) jar.set(`${c.name}|${c.domain}|/`, { name: c.name, value: c.value, domain: c.domain, path: '/' });
 
   function set(raw) {
     raw = String(raw);
@@ -38,6 +45,7 @@ function createCookieJar(hostname, protocol, initial) {
     }
     // A Domain attribute must domain-match the page's host, or the browser ignores the cookie.
     if (cookie.domain && cookie.domain !== hostname && !hostname.endsWith(`.${cookie.domain}`)) return;
+    if (cookie.domain && (PUBLIC_SUFFIXES.has(cookie.domain) || cookie.domain.indexOf('.') < 0)) return;
     const key = `${cookie.name}|${cookie.domain || 'host'}|${cookie.path}`;
     if (remove) jar.delete(key);
     else jar.set(key, cookie);
@@ -135,7 +143,7 @@ function createRecordingFbq(calls) {
 
 /**
  * Creates a fake browser page.
- * options: url, cookie, dataBlockJson (string|null), fbqPresent, readyState ('complete'|'interactive'|'loading'),
+ * options: url, cookie, domainCookies ([{ name, value, domain }]), dataBlockJson (string|null), fbqPresent, readyState ('complete'|'interactive'|'loading'),
  *   timers ('real'|'manual'), now (start of the manual clock), crypto (false to remove it),
  *   cookieThrows, fbqThrows, nonce (of document.currentScript).
  */
@@ -145,7 +153,7 @@ function createBrowser(options = {}) {
   const warnings = [];
   const fbqCalls = [];
   const timers = createTimers(options.timers || 'real', errors, options.now || Date.now());
-  const jar = createCookieJar(url.hostname, url.protocol, options.cookie);
+  const jar = createCookieJar(url.hostname, url.protocol, options.cookie, options.domainCookies);
   const listeners = [];
   const windowListeners = [];
   const appended = [];

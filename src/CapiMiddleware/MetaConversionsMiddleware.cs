@@ -85,8 +85,10 @@ internal sealed class MetaConversionsMiddleware
         }
 
         var cookies = request.Headers.Cookie;
-        var hasBrowserId = CookieHeader.TryGetValue(cookies, MetaCookies.BrowserIdName, out var fbp) && MetaCookies.IsValid(fbp);
-        if (fbclid is null && hasBrowserId)
+        var fbp = MetaCookies.SelectBrowserId(cookies, out var browserIdCount);
+        var hasBrowserId = !fbp.IsEmpty;
+        var duplicates = browserIdCount > 1 || CookieHeader.HasSeveral(cookies, MetaCookies.ClickIdName);
+        if (fbclid is null && hasBrowserId && !duplicates)
         {
             return;
         }
@@ -97,11 +99,7 @@ internal sealed class MetaConversionsMiddleware
             return;
         }
 
-        if (!CookieHeader.TryGetValue(cookies, MetaCookies.ClickIdName, out var fbc) || !MetaCookies.IsValid(fbc))
-        {
-            fbc = default;
-        }
-
+        var fbc = MetaCookies.SelectClickId(cookies, out var clickIdCount);
         var host = request.Host.Host;
         var domain = MetaCookies.CookieDomainFor(options.CookieDomain, host);
         var decision = ClickIdCapture.Decide(
@@ -112,7 +110,8 @@ internal sealed class MetaConversionsMiddleware
             MetaCookies.SubdomainIndex(domain, host),
             _time.GetUtcNow().ToUnixTimeMilliseconds(),
             static () => Random.Shared.Next(int.MaxValue));
-        if (!decision.HasWork)
+        var converge = duplicates && domain is not null;
+        if (!decision.HasWork && !converge)
         {
             return;
         }
@@ -129,19 +128,50 @@ internal sealed class MetaConversionsMiddleware
             IsEssential = true,
         };
 
-        if (decision.ClickId is { } clickId)
-        {
-            context.Response.Cookies.Append(MetaCookies.ClickIdName, clickId, cookieOptions);
-            Log.CookieSet(_logger, MetaCookies.ClickIdName);
-        }
-
-        if (decision.BrowserId is { } browserId)
-        {
-            context.Response.Cookies.Append(MetaCookies.BrowserIdName, browserId, cookieOptions);
-            Log.CookieSet(_logger, MetaCookies.BrowserIdName);
-        }
+        // Several values of one name: a host-only cookie beside the domain one. Expire the host-only one and (re)write
+        // the winner on the domain, so the browser holds one value per name again.
+        var clickId = decision.ClickId ?? (converge && clickIdCount > 1 ? Rewritable(fbc) : null);
+        var browserId = decision.BrowserId ?? (converge && browserIdCount > 1 ? Rewritable(fbp) : null);
+        WriteCookie(context, MetaCookies.ClickIdName, clickId, cookieOptions, expireHostOnly: converge && clickIdCount > 1);
+        WriteCookie(context, MetaCookies.BrowserIdName, browserId, cookieOptions, expireHostOnly: converge && browserIdCount > 1);
 
         MetaRequestContext.Get(context).SetCookieValues(decision.ClickId, decision.BrowserId);
+    }
+
+    private void WriteCookie(HttpContext context, string name, string? value, CookieOptions options, bool expireHostOnly)
+    {
+        if (expireHostOnly && options.Domain is not null)
+        {
+            context.Response.Cookies.Delete(name, new CookieOptions { Path = "/", Secure = options.Secure, SameSite = options.SameSite, IsEssential = true });
+        }
+
+        if (value is not null)
+        {
+            context.Response.Cookies.Append(name, value, options);
+            Log.CookieSet(_logger, name);
+        }
+    }
+
+    /// <summary>
+    /// A kept value, to write again on the domain; <see langword="null"/> when writing it would change it (the response
+    /// cookie API escapes characters outside the URL-safe set, and a valid value is never rewritten).
+    /// </summary>
+    private static string? Rewritable(ReadOnlySpan<char> value)
+    {
+        if (value.IsEmpty)
+        {
+            return null;
+        }
+
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~'))
+            {
+                return null;
+            }
+        }
+
+        return value.ToString();
     }
 
     /// <summary>

@@ -142,13 +142,16 @@ internal sealed class MetaRequestContext : IMetaRequestContext
         }
 
         _cookiesRead = true;
+        // Several values of one name (a host-only cookie beside a domain one): the same winner as the middleware picks.
         var header = _httpContext.Request.Headers.Cookie;
-        if (CookieHeader.TryGetValue(header, MetaCookies.ClickIdName, out var fbc) && MetaCookies.IsValid(fbc))
+        var fbc = MetaCookies.SelectClickId(header, out _);
+        if (!fbc.IsEmpty)
         {
             _clickId = fbc.ToString();
         }
 
-        if (CookieHeader.TryGetValue(header, MetaCookies.BrowserIdName, out var fbp) && MetaCookies.IsValid(fbp))
+        var fbp = MetaCookies.SelectBrowserId(header, out _);
+        if (!fbp.IsEmpty)
         {
             _browserId = fbp.ToString();
         }

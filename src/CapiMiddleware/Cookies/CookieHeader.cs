@@ -8,27 +8,42 @@ namespace CapiMiddleware.Cookies;
 /// </summary>
 internal static class CookieHeader
 {
+    /// <summary>The first value of the cookie <paramref name="name"/>, in header order.</summary>
     public static bool TryGetValue(StringValues header, string name, out ReadOnlySpan<char> value)
     {
-        for (var i = 0; i < header.Count; i++)
-        {
-            if (TryGetValue(header[i].AsSpan(), name, out value))
-            {
-                return true;
-            }
-        }
-
-        value = default;
-        return false;
+        var values = new ValueEnumerator(header, name);
+        var found = values.MoveNext();
+        value = found ? values.Current : default;
+        return found;
     }
 
-    public static bool TryGetValue(ReadOnlySpan<char> header, string name, out ReadOnlySpan<char> value)
+    /// <summary>The first value of the cookie <paramref name="name"/> in one header line.</summary>
+    public static bool TryGetValue(ReadOnlySpan<char> header, string name, out ReadOnlySpan<char> value) =>
+        TryFindNext(header, name, out value, out _);
+
+    /// <summary>
+    /// Every value of the cookie <paramref name="name"/>, in header order: a browser sends one per cookie of that name
+    /// it holds (a host-only one and a domain one, say), in <c>document.cookie</c>'s order.
+    /// </summary>
+    public static ValueEnumerator Values(StringValues header, string name) => new(header, name);
+
+    /// <summary>Whether the request carries more than one cookie named <paramref name="name"/>.</summary>
+    public static bool HasSeveral(StringValues header, string name)
     {
-        while (!header.IsEmpty)
+        var values = Values(header, name);
+        return values.MoveNext() && values.MoveNext();
+    }
+
+    /// <summary>Finds the next value of <paramref name="name"/> in <paramref name="header"/>; <paramref name="consumed"/> is how far past it to go on.</summary>
+    private static bool TryFindNext(ReadOnlySpan<char> header, string name, out ReadOnlySpan<char> value, out int consumed)
+    {
+        consumed = 0;
+        while (consumed < header.Length)
         {
-            var end = header.IndexOf(';');
-            var pair = end < 0 ? header : header[..end];
-            header = end < 0 ? default : header[(end + 1)..];
+            var rest = header[consumed..];
+            var end = rest.IndexOf(';');
+            var pair = end < 0 ? rest : rest[..end];
+            consumed += end < 0 ? rest.Length : end + 1;
 
             pair = pair.TrimStart(' ');
             var eq = pair.IndexOf('=');
@@ -48,5 +63,46 @@ internal static class CookieHeader
 
         value = default;
         return false;
+    }
+
+    /// <summary>The values of one cookie name across the request's <c>Cookie</c> header lines; allocates nothing.</summary>
+    internal ref struct ValueEnumerator
+    {
+        private readonly StringValues _header;
+        private readonly string _name;
+        private int _line;
+        private ReadOnlySpan<char> _rest;
+
+        public ValueEnumerator(StringValues header, string name)
+        {
+            _header = header;
+            _name = name;
+            _line = -1;
+            _rest = default;
+        }
+
+        public ReadOnlySpan<char> Current { get; private set; }
+
+        public readonly ValueEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            while (true)
+            {
+                if (TryFindNext(_rest, _name, out var value, out var consumed))
+                {
+                    Current = value;
+                    _rest = _rest[consumed..];
+                    return true;
+                }
+
+                if (++_line >= _header.Count)
+                {
+                    return false;
+                }
+
+                _rest = _header[_line].AsSpan();
+            }
+        }
     }
 }

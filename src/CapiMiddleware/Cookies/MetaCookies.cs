@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Primitives;
 
 namespace CapiMiddleware.Cookies;
 
@@ -56,6 +57,76 @@ internal static class MetaCookies
         }
 
         return segments >= 4;
+    }
+
+    /// <summary>
+    /// The request's <c>_fbc</c> when the browser may send several (a host-only cookie beside a domain one, written by
+    /// an older version of this library, server-side GTM or the Pixel): the valid value with the newest creation time,
+    /// so a newer click wins over an older one whatever order the browser sends them in. Ties keep the first.
+    /// </summary>
+    /// <param name="header">The request's <c>Cookie</c> header.</param>
+    /// <param name="count">How many <c>_fbc</c> values the request carries, valid or not.</param>
+    public static ReadOnlySpan<char> SelectClickId(StringValues header, out int count)
+    {
+        count = 0;
+        ReadOnlySpan<char> winner = default;
+        ReadOnlySpan<char> winnerTime = default;
+        foreach (var value in CookieHeader.Values(header, ClickIdName))
+        {
+            count++;
+            if (IsValid(value) && IsNewer(CreationTimeOf(value), winnerTime))
+            {
+                winner = value;
+                winnerTime = CreationTimeOf(value);
+            }
+        }
+
+        return winner;
+    }
+
+    /// <summary>
+    /// The request's <c>_fbp</c> when the browser may send several: the first valid value in header order, which is the
+    /// one <c>document.cookie</c> lists first and so the one Meta's Pixel reads: both copies of an event carry one ID.
+    /// </summary>
+    /// <param name="header">The request's <c>Cookie</c> header.</param>
+    /// <param name="count">How many <c>_fbp</c> values the request carries, valid or not.</param>
+    public static ReadOnlySpan<char> SelectBrowserId(StringValues header, out int count)
+    {
+        count = 0;
+        ReadOnlySpan<char> winner = default;
+        foreach (var value in CookieHeader.Values(header, BrowserIdName))
+        {
+            count++;
+            if (winner.IsEmpty && IsValid(value))
+            {
+                winner = value;
+            }
+        }
+
+        return winner;
+    }
+
+    /// <summary>The creation time of a valid value (its third segment, Unix milliseconds as digits).</summary>
+    private static ReadOnlySpan<char> CreationTimeOf(ReadOnlySpan<char> value)
+    {
+        var index = 0;
+        foreach (var range in value.Split('.'))
+        {
+            if (index++ == 2)
+            {
+                return value[range];
+            }
+        }
+
+        return default;
+    }
+
+    // Digit strings compared as numbers: the longer is larger (leading zeros aside), else the larger by ordinal.
+    private static bool IsNewer(ReadOnlySpan<char> time, ReadOnlySpan<char> than)
+    {
+        time = time.TrimStart('0');
+        than = than.TrimStart('0');
+        return than.IsEmpty || time.Length > than.Length || (time.Length == than.Length && time.SequenceCompareTo(than) > 0);
     }
 
     /// <summary>
@@ -142,25 +213,32 @@ internal static class MetaCookies
     public static string FormatBrowserId(int subdomainIndex, long creationTimeMs, int random) =>
         string.Create(CultureInfo.InvariantCulture, $"fb.{subdomainIndex}.{creationTimeMs}.{random}");
 
-    /// <summary>The configured cookie domain, when the host lies inside it; otherwise null, for a host-only cookie.</summary>
+    /// <summary>
+    /// The domain to write <c>_fbc</c>/<c>_fbp</c> on for a request to <paramref name="host"/>: the configured
+    /// <c>CookieDomain</c> when the host lies inside it (outside it, a host-only cookie); without one, the host's
+    /// registrable domain by the Public Suffix List, as a browser decides it and Meta's Pixel ends up writing
+    /// (<c>www.example.co.uk</c> → <c>example.co.uk</c>). <see langword="null"/> for a host-only cookie: an IP address,
+    /// <c>localhost</c>, a single label, or a host that is a public suffix itself.
+    /// </summary>
     public static string? CookieDomainFor(string? cookieDomain, string host)
     {
-        if (string.IsNullOrEmpty(cookieDomain))
+        if (!string.IsNullOrEmpty(cookieDomain))
         {
-            return null;
+            return host.Equals(cookieDomain, StringComparison.OrdinalIgnoreCase)
+                || host.EndsWith("." + cookieDomain, StringComparison.OrdinalIgnoreCase)
+                ? cookieDomain
+                : null;
         }
 
-        return host.Equals(cookieDomain, StringComparison.OrdinalIgnoreCase)
-            || host.EndsWith("." + cookieDomain, StringComparison.OrdinalIgnoreCase)
-            ? cookieDomain
-            : null;
+        var registrable = PublicSuffixList.Default.RegistrableDomain(host);
+        return registrable.IsEmpty ? null : registrable.Length == host.Length ? host : registrable.ToString();
     }
 
     /// <summary>
     /// The subdomain index: the number of dots in the domain the cookie is written for (<c>example.com</c> is 1).
     /// <paramref name="cookieDomain"/> is the cookie's Domain (<see cref="CookieDomainFor"/>); for a host-only cookie
-    /// the registrable domain is guessed from the host as Meta's Parameter Builder guesses it: an IP address is 0,
-    /// a host of three or more labels loses its first.
+    /// (an IP address, <c>localhost</c>, a single label) it is guessed from the host as Meta's Parameter Builder
+    /// guesses it: an IP address is 0, a host of three or more labels loses its first.
     /// </summary>
     public static int SubdomainIndex(string? cookieDomain, ReadOnlySpan<char> host)
     {

@@ -58,7 +58,13 @@ internal sealed class PixelPageData
     [JsonPropertyName("loadPixel")]
     public bool LoadPixel { get; init; }
 
+    /// <summary>
+    /// The domain the snippet writes <c>_fbc</c>/<c>_fbp</c> on: the same as the server's (the registrable domain by the
+    /// Public Suffix List, or the configured one). Written even when null (host-only: an IP address, <c>localhost</c>),
+    /// so the snippet knows the server decided, and does not look for a domain itself.
+    /// </summary>
     [JsonPropertyName("cookieDomain")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string? CookieDomain { get; init; }
 
     [JsonPropertyName("subdomainIndex")]

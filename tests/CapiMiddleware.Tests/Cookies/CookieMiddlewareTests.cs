@@ -146,6 +146,56 @@ public sealed class CookieMiddlewareTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_a_configured_domain_cookies_go_on_the_registrable_domain()
+    {
+        var cookies = await GetSetCookiesAsync("/page?fbclid=AbC", host: "www.shop.example.co.uk");
+        Assert.Matches(@"^_fbc=fb\.2\.\d{13}\.AbC; max-age=7776000; domain=example\.co\.uk; path=/; samesite=lax$", cookies["_fbc"]);
+        Assert.Matches(@"^_fbp=fb\.2\.\d{13}\.\d+; max-age=7776000; domain=example\.co\.uk;", cookies["_fbp"]);
+    }
+
+    [Fact]
+    public async Task A_returning_visitor_s_new_click_replaces_the_pixel_s_cookie_on_the_domain()
+    {
+        // The Pixel wrote _fbc on .shop.test; a new click arrives on www.shop.test.
+        var lines = await GetSetCookieLinesAsync("/page?fbclid=NewClick", "_fbc=fb.1.1600000000000.OldClick; _fbp=fb.1.1600000000000.42", "www.shop.test");
+        var fbc = Assert.Single(lines, l => l.StartsWith("_fbc=", StringComparison.Ordinal));
+        Assert.Matches(@"^_fbc=fb\.1\.\d{13}\.NewClick; max-age=7776000; domain=shop\.test;", fbc);
+        Assert.DoesNotContain(lines, l => l.StartsWith("_fbp=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_host_only_duplicate_is_expired_and_the_winner_rewritten_on_the_domain()
+    {
+        // A host-only _fbc from an older version (newer click) beside the Pixel's domain cookie; two _fbp likewise.
+        var lines = await GetSetCookieLinesAsync(
+            "/page",
+            "_fbc=fb.1.1600000000000.PixelClick; _fbc=fb.2.1700000000000.NewerClick; _fbp=fb.1.1600000000000.111; _fbp=fb.2.1700000000000.222",
+            "www.shop.test");
+
+        Assert.Equal(
+            [
+                "_fbc=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/; samesite=lax",
+                "_fbc=fb.2.1700000000000.NewerClick; max-age=7776000; domain=shop.test; path=/; samesite=lax",
+                "_fbp=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/; samesite=lax",
+                "_fbp=fb.1.1600000000000.111; max-age=7776000; domain=shop.test; path=/; samesite=lax",
+            ],
+            lines);
+    }
+
+    [Fact]
+    public async Task Events_carry_the_winning_values_of_duplicate_cookies()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/lead?outcome=view") { Content = TestApp.Form() };
+        request.Headers.Add("Cookie", "_fbc=fb.1.1600000000000.Old; _fbc=fb.1.1700000000000.New; _fbp=fb.1.1600000000000.111; _fbp=fb.1.1700000000000.222");
+        (await app.Client.SendAsync(request)).EnsureSuccessStatusCode();
+
+        var sent = Assert.Single(await app.Graph!.WaitForEventsAsync(1, TimeSpan.FromSeconds(10)));
+        Assert.Equal("fb.1.1700000000000.New", sent.GetProperty("user_data").GetProperty("fbc").GetString());
+        Assert.Equal("fb.1.1600000000000.111", sent.GetProperty("user_data").GetProperty("fbp").GetString());
+    }
+
+    [Fact]
     public async Task The_snippet_is_served_with_a_versioned_immutable_url()
     {
         var html = await _app.Client.GetStringAsync("/page");
@@ -181,9 +231,24 @@ public sealed class CookieMiddlewareTests : IAsyncLifetime
         Assert.Empty(app.Graph!.Requests);
     }
 
-    private async Task<Dictionary<string, string>> GetSetCookiesAsync(string path, string? cookie = null, string? referer = null)
+    private async Task<List<string>> GetSetCookieLinesAsync(string path, string cookie, string host)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("Cookie", cookie);
+        request.Headers.Host = host;
+        using var response = await _app.CreateClient().SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return response.Headers.TryGetValues("Set-Cookie", out var values) ? [.. values] : [];
+    }
+
+    private async Task<Dictionary<string, string>> GetSetCookiesAsync(string path, string? cookie = null, string? referer = null, string? host = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (host is not null)
+        {
+            request.Headers.Host = host;
+        }
+
         if (cookie is not null)
         {
             request.Headers.Add("Cookie", cookie);

@@ -82,13 +82,14 @@ public sealed class MetaCookiesTests
 public sealed class CookieDomainTests
 {
     [Theory]
-    [InlineData(null, "www.example.com", null)]
+    [InlineData(null, "www.example.com", "example.com")]
+    [InlineData(null, "localhost", null)]
     [InlineData("example.com", "example.com", "example.com")]
     [InlineData("example.com", "WWW.Example.COM", "example.com")]
     [InlineData("example.com", "localhost", null)]
     [InlineData("example.com", "badexample.com", null)]
     [InlineData("example.com", "127.0.0.1", null)]
-    public void The_configured_domain_is_used_only_for_hosts_inside_it(string? configured, string host, string? expected) =>
+    public void The_configured_domain_is_used_only_for_hosts_inside_it_and_without_one_the_registrable_domain(string? configured, string host, string? expected) =>
         Assert.Equal(expected, MetaCookies.CookieDomainFor(configured, host));
 
     [Fact]

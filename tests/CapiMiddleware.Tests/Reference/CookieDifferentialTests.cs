@@ -27,7 +27,8 @@ namespace CapiMiddleware.Tests.Reference;
 /// </para>
 /// <para>
 /// Not compared: the Domain attribute. Without a configured domain the builder sets Domain to its eTLD+1 guess
-/// (<c>co.uk</c> for <c>example.co.uk</c>, which browsers refuse), where the library writes host-only cookies; the test
+/// (<c>co.uk</c> for <c>example.co.uk</c>, which browsers refuse), where the library writes on the registrable domain by
+/// the Public Suffix List (exclusion 6 for the index); the test
 /// checks instead that every Domain the library writes is one the browser accepts for the host. Also not compared:
 /// duplicate <c>fbclid</c> parameters (the library takes the first, the builder's request adaptor the last).
 /// </para>
@@ -79,6 +80,15 @@ public sealed class CookieDifferentialTests(ParameterBuilder reference, ITestOut
         /// that carries the same click ID.
         /// </summary>
         ReferenceThrows = 5,
+
+        /// <summary>
+        /// (6) Without a configured cookie domain, cookies go on the host's registrable domain by the Public Suffix List,
+        /// as a browser decides it and Meta's Pixel ends up writing, and the subdomain index follows that domain; the
+        /// builder guesses by dropping the host's first label: <c>a.b.example.com</c> → <c>b.example.com</c> (index 2,
+        /// the library 1, for <c>example.com</c>), <c>myshop.azurewebsites.net</c> → <c>azurewebsites.net</c>, a private
+        /// suffix that browsers refuse as a cookie domain (index 1, the library 2, for the host itself).
+        /// </summary>
+        RegistrableDomain = 6,
     }
 
     private enum CookieAction
@@ -110,7 +120,7 @@ public sealed class CookieDifferentialTests(ParameterBuilder reference, ITestOut
     private sealed record Source(string Name, string Query, string? Referer, string? ReferenceClickId, string? TwinOf = null);
 
     private static readonly string[] Hosts =
-        ["example.com", "www.example.com", "www.example.com:8443", "shop.example.co.uk", "localhost", "127.0.0.1", "[::1]:8080"];
+        ["example.com", "www.example.com", "www.example.com:8443", "shop.example.co.uk", "a.b.example.com", "myshop.azurewebsites.net", "localhost", "127.0.0.1", "[::1]:8080"];
 
     private static readonly CookieState[] States =
     [
@@ -213,7 +223,9 @@ public sealed class CookieDifferentialTests(ParameterBuilder reference, ITestOut
                 }
 
                 CheckReferenceClickId(c, source, processed, referenceDecisions);
-                var expected = ApplyExclusions(referenceDecisions, processed.SubdomainIndex, fbc, fbp, source, run.PageView, labels);
+                var registrable = domain is null ? PublicSuffixList.Default.RegistrableDomain(new HostString(host).Host).ToString() : "";
+                var expected = ApplyExclusions(
+                    referenceDecisions, processed.SubdomainIndex, registrable.Length > 0 ? registrable.Count(c => c == '.') : null, fbc, fbp, source, run.PageView, labels);
 
                 if (!middlewares.TryGetValue(domain ?? "", out var middleware))
                 {
@@ -334,9 +346,23 @@ public sealed class CookieDifferentialTests(ParameterBuilder reference, ITestOut
 
     /// <summary>The reference's decisions rewritten by each exclusion whose condition holds; those that changed them are added to <paramref name="labels"/>.</summary>
     private static Decisions ApplyExclusions(
-        Decisions decisions, int index, string? fbc, string? fbp, Source source, bool pageView, ISet<Exclusion> labels)
+        Decisions decisions, int index, int? registrableIndex, string? fbc, string? fbp, Source source, bool pageView, ISet<Exclusion> labels)
     {
         var (fbcDecision, fbpDecision) = (decisions.Fbc, decisions.Fbp);
+
+        // (6) New values carry the index of the registrable domain they are written on, not of the builder's guess.
+        if (registrableIndex is { } domainIndex && domainIndex != index)
+        {
+            if (fbcDecision.Action == CookieAction.Write || fbpDecision.Action == CookieAction.Write)
+            {
+                labels.Add(Exclusion.RegistrableDomain);
+            }
+
+            fbcDecision = fbcDecision.Action == CookieAction.Write ? fbcDecision with { Index = domainIndex } : fbcDecision;
+            fbpDecision = fbpDecision.Action == CookieAction.Write ? fbpDecision with { Index = domainIndex } : fbpDecision;
+            index = domainIndex;
+        }
+
         bool libraryAcceptsFbc = fbc is not null && MetaCookies.IsValid(fbc);
         bool libraryAcceptsFbp = fbp is not null && MetaCookies.IsValid(fbp);
 
