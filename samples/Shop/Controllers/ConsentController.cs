@@ -12,7 +12,13 @@ public sealed class ConsentController : Controller
     /// <summary>An essential cookie that only says "declined", so the banner is not shown again.</summary>
     public const string DeclinedCookie = "shop-consent-declined";
 
+    /// <summary>
+    /// Only the shop's own banner may answer: its form carries an antiforgery token, which another site's page cannot
+    /// read or send. Without it, any page could post "accept" for a visitor (and a <c>returnUrl</c> with its own
+    /// <c>fbclid</c>), turning tracking on behind the visitor's back.
+    /// </summary>
     [HttpPost("/consent")]
+    [ValidateAntiForgeryToken]
     public IActionResult Choose([FromForm] string? choice, [FromForm] string? returnUrl)
     {
         var consent = HttpContext.Features.Get<ITrackingConsentFeature>();

@@ -106,6 +106,9 @@ public sealed class BrowserPage(NodeProcess node, string id) : IAsyncDisposable
             .ToDictionary(pair => pair[0], pair => pair.Length > 1 ? pair[1] : "");
     }
 
+    /// <summary>The names of the cookies the browser holds for <paramref name="url"/>, HttpOnly ones included.</summary>
+    public Task<string[]> CookieNamesAsync(Uri url) => Call<string[]>("cookieNames", url.ToString());
+
     public Task<PageReport> ReportAsync() => Call<PageReport>("report");
 
     /// <summary>Saves a PNG of the page, <paramref name="width"/> by <paramref name="height"/> CSS pixels, animations finished.</summary>

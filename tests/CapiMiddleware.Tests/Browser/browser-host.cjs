@@ -7,8 +7,11 @@
 const { chromium } = require('playwright-core');
 
 const META_HOSTS = /^https?:\/\/([a-z0-9-]+\.)*(facebook\.com|facebook\.net|fbcdn\.net)(:\d+)?\//i;
+// Names under .test (reserved for testing, RFC 2606) resolve to loopback, so a test can serve the shop and another
+// site from distinct origins (www.shop.test, attacker.test) that the browser treats as the real thing.
 const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--host-resolver-rules=MAP *.test 127.0.0.1'];
 
 const objects = new Map();
 let nextId = 1;
@@ -132,6 +135,11 @@ async function pixelQueue(pageId) {
   });
 }
 
+// The names of the cookies the browser holds for url, HttpOnly ones included.
+async function cookieNames(pageId, url) {
+  return (await get(pageId).context.cookies(url)).map((c) => c.name);
+}
+
 async function report(pageId) {
   const state = get(pageId);
   return { errors: state.errors.slice(), violations: state.violations.slice(), blocked: state.blocked.slice() };
@@ -175,6 +183,7 @@ module.exports = {
   waitFor: expose(waitFor),
   evaluate: expose(evaluate),
   pixelQueue: expose(pixelQueue),
+  cookieNames: expose(cookieNames),
   report: expose(report),
   screenshot: expose(screenshot),
   closePage: expose(closePage),

@@ -115,8 +115,89 @@ public sealed class PixelReachTests
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await BeaconAsync(app, big)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await BeaconAsync(app, """{"blocked":true}""", site: "cross-site")).StatusCode);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await app.Client.GetAsync("/_capi/beacon")).StatusCode);
-        Assert.Equal(HttpStatusCode.NoContent, (await BeaconAsync(app, """{"blocked":true}""", site: null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await BeaconAsync(app, """{"blocked":true}""")).StatusCode);
         Assert.Equal(1, app.Services.GetRequiredService<PixelReach>().Snapshot().PageViews);
+    }
+
+    /// <summary>
+    /// Who may report: <c>Sec-Fetch-Site</c> when a browser sends it (same-origin only); else the Origin, else the
+    /// Referer, compared with the request's own scheme, host and port ("{own}" is the app's address); else nobody.
+    /// </summary>
+    public static TheoryData<string, string?, string?, string?, HttpStatusCode> BeaconSenders => new()
+    {
+        { "Sec-Fetch-Site: same-origin", "same-origin", null, null, HttpStatusCode.NoContent },
+        { "same-origin, whatever Origin says", "same-origin", "https://elsewhere.example", null, HttpStatusCode.NoContent },
+        { "no Sec-Fetch-Site, own Origin", null, "{own}", null, HttpStatusCode.NoContent },
+        { "no Sec-Fetch-Site, own Referer", null, null, "{own}/products/1?fbclid=x", HttpStatusCode.NoContent },
+        { "no Sec-Fetch-Site, foreign Origin", null, "https://attacker.example", null, HttpStatusCode.Forbidden },
+        { "no Sec-Fetch-Site, own host on another port", null, "http://127.0.0.1:1", null, HttpStatusCode.Forbidden },
+        { "no Sec-Fetch-Site, own host over https on another port", null, "https://127.0.0.1", null, HttpStatusCode.Forbidden },
+        { "no Sec-Fetch-Site, Origin null", null, "null", null, HttpStatusCode.Forbidden },
+        { "no Sec-Fetch-Site, foreign Origin beats own Referer", null, "https://attacker.example", "{own}/", HttpStatusCode.Forbidden },
+        { "no Sec-Fetch-Site, foreign Referer", null, null, "https://attacker.example/page", HttpStatusCode.Forbidden },
+        { "no Sec-Fetch-Site, a relative Referer", null, null, "/products/1", HttpStatusCode.Forbidden },
+        { "neither Origin nor Referer", null, null, null, HttpStatusCode.Forbidden },
+        { "Sec-Fetch-Site: same-site", "same-site", "{own}", null, HttpStatusCode.Forbidden },
+        { "Sec-Fetch-Site: cross-site", "cross-site", "{own}", null, HttpStatusCode.Forbidden },
+        { "Sec-Fetch-Site: none", "none", null, null, HttpStatusCode.Forbidden },
+    };
+
+    [Theory]
+    [MemberData(nameof(BeaconSenders))]
+    public async Task Only_a_page_of_the_site_s_own_origin_may_send_a_beacon(string what, string? site, string? origin, string? referer, HttpStatusCode expected)
+    {
+        await using var app = await TestApp.StartAsync();
+        await PurchaseAsync(app, "ord-1");
+        var own = app.BaseUrl.GetLeftPart(UriPartial.Authority);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/_capi/beacon")
+        {
+            Content = new StringContent("""{"v":1,"blocked":true,"ids":["ord-1"]}""", Encoding.UTF8, "text/plain"),
+        };
+        if (site is not null)
+        {
+            request.Headers.Add("Sec-Fetch-Site", site);
+        }
+
+        if (origin is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Origin", origin.Replace("{own}", own, StringComparison.Ordinal));
+        }
+
+        if (referer is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Referer", referer.Replace("{own}", own, StringComparison.Ordinal));
+        }
+
+        using var response = await app.Client.SendAsync(request);
+
+        Assert.True(expected == response.StatusCode, $"{what}: {(int)response.StatusCode}, expected {(int)expected}");
+        var reach = app.Services.GetRequiredService<PixelReach>();
+        var counted = expected == HttpStatusCode.NoContent;
+        Assert.Equal(counted ? 1 : 0, reach.Snapshot().PageViews);
+        Assert.Equal(counted ? PixelReach.Side.ServerOnly : PixelReach.Side.Unknown, reach.SideOf("ord-1"));
+    }
+
+    [Theory]
+    [InlineData("https", "shop.example", "https://shop.example", true)]
+    [InlineData("https", "Shop.Example", "https://shop.example/", true)]
+    [InlineData("http", "shop.example", "https://shop.example", true)] // TLS ended at a proxy that did not say so
+    [InlineData("https", "shop.example", "http://shop.example", false)] // a page of the insecure origin
+    [InlineData("http", "shop.example:8080", "https://shop.example", false)]
+    [InlineData("https", "shop.example:8443", "https://shop.example:8443", true)]
+    [InlineData("https", "shop.example", "https://www.shop.example", false)]
+    [InlineData("https", "shop.example", "https://shop.example.attacker.example", false)]
+    [InlineData("http", "[::1]:5000", "http://[::1]:5000", true)]
+    [InlineData("http", "[::1]:5000", "http://[::1]:5001", false)]
+    [InlineData("https", "shop.example", "ftp://shop.example", false)]
+    public void The_origin_is_compared_with_the_host_and_scheme_the_app_sees(string scheme, string host, string origin, bool own)
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.Scheme = scheme;
+        context.Request.Host = new Microsoft.AspNetCore.Http.HostString(host);
+        context.Request.Headers.Origin = origin;
+
+        Assert.Equal(own, CapiMiddleware.Serving.PixelBeacon.IsSameOrigin(context.Request));
     }
 
     [Fact]

@@ -67,6 +67,32 @@ public sealed class MinimalApiSampleTests(MinimalApiSample sample) : IClassFixtu
         Assert.DoesNotContain(sample.Graph.AcceptedEvents, e => e.GetProperty("event_id").GetString() == "browser-lead-refused");
     }
 
+    /// <summary>
+    /// Issue 14, item 2's check of this sample: it has no consent or form endpoint. Its two POSTs take JSON only, which
+    /// a page on another site cannot send without CORS (the shop allows none); what such a page can send, a form or
+    /// <c>text/plain</c>, is refused (415) and reports nothing. The first lead a well-formed post reports is the proof.
+    /// </summary>
+    [Theory]
+    [InlineData("/api/newsletter", "application/x-www-form-urlencoded", "email=cross.site%40example.com")]
+    [InlineData("/api/newsletter", "text/plain", """{"email":"cross.site@example.com"}""")]
+    [InlineData("/api/newsletter", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\ncross.site@example.com\r\n--b--\r\n")]
+    [InlineData("/api/contact", "text/plain", """{"email":"cross.site@example.com","text":"hi"}""")]
+    public async Task What_a_page_on_another_site_can_post_is_refused_the_endpoints_take_JSON_only(string path, string contentType, string body)
+    {
+        using var browser = sample.CreateBrowser(new CookieContainer());
+        using var content = new StringContent(body);
+        content.Headers.Remove("Content-Type");
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        using var response = await browser.PostAsync(path, content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        var marker = "json-" + Guid.NewGuid().ToString("N")[..12];
+        (await SignUpAsync(sample, "after.refusal@example.com", marker)).Dispose();
+        await sample.WaitForServerEventAsync(marker);
+        Assert.DoesNotContain(sample.Graph.AcceptedEvents, e => e.GetProperty("user_data").TryGetProperty("em", out var em)
+            && em[0].GetString() == Sha256("cross.site@example.com"));
+    }
+
     /// <summary>What the sample's page does: the Pixel's event ID in <c>X-Meta-Event-Id</c>, the address as JSON.</summary>
     internal static async Task<HttpResponseMessage> SignUpAsync(MinimalApiSample sample, string email, string browserEventId)
     {

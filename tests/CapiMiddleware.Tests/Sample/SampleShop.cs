@@ -1,10 +1,13 @@
 extern alias MinimalApiApp;
 
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using CapiMiddleware.Tests.FakeGraphApi;
 using CapiMiddleware.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -33,6 +36,12 @@ public class SampleApp<TEntryPoint> : IAsyncLifetime
 
     public Uri BaseUrl { get; private set; } = null!;
 
+    /// <summary>The running app's services (the library's internals included, for tests that look inside).</summary>
+    public IServiceProvider Services => _factory.Services;
+
+    /// <summary>Every POST the app has answered, as it arrived (before the app's own middleware) and with its status.</summary>
+    public ConcurrentQueue<ReceivedPost> Posts { get; } = new();
+
     /// <summary>The cookie by which ASP.NET Core's CookiePolicy remembers the visitor's consent.</summary>
     public const string ConsentCookieName = ".AspNet.Consent";
 
@@ -44,7 +53,7 @@ public class SampleApp<TEntryPoint> : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Graph = await FakeGraphApiServer.StartAsync();
-        _factory = new Factory(Graph, Logs, SendsToGraph);
+        _factory = new Factory(Graph, Logs, SendsToGraph, Posts);
         _factory.UseKestrel(0);
         _factory.StartServer();
         var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -84,10 +93,12 @@ public class SampleApp<TEntryPoint> : IAsyncLifetime
         return Assert.Single(MainPixel(), Matches);
     }
 
-    private sealed class Factory(FakeGraphApiServer graph, LogCapture logs, bool sendsToGraph) : WebApplicationFactory<TEntryPoint>
+    private sealed class Factory(FakeGraphApiServer graph, LogCapture logs, bool sendsToGraph, ConcurrentQueue<ReceivedPost> posts)
+        : WebApplicationFactory<TEntryPoint>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
+            builder.ConfigureServices(s => s.AddSingleton<IStartupFilter>(new RecordPosts(posts)));
             if (sendsToGraph)
             {
                 builder.UseSetting("MetaConversions:PixelId", MainPixelId);
@@ -104,6 +115,30 @@ public class SampleApp<TEntryPoint> : IAsyncLifetime
             builder.ConfigureLogging(l => l.AddProvider(logs));
         }
     }
+}
+
+/// <summary>A POST as the server received it: where a browser said it came from, and the answer it got.</summary>
+public sealed record ReceivedPost(string Host, string Path, string? SecFetchSite, string? Origin, string? Referer, string? ContentType, int Status);
+
+/// <summary>Records each POST in front of the app's own pipeline, once it is answered.</summary>
+internal sealed class RecordPosts(ConcurrentQueue<ReceivedPost> posts) : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use(async (context, inner) =>
+        {
+            await inner(context);
+            var request = context.Request;
+            if (HttpMethods.IsPost(request.Method))
+            {
+                posts.Enqueue(new ReceivedPost(
+                    request.Host.Value ?? "", request.Path.Value ?? "", request.Headers["Sec-Fetch-Site"].FirstOrDefault(),
+                    request.Headers.Origin.FirstOrDefault(), request.Headers.Referer.FirstOrDefault(), request.ContentType,
+                    context.Response.StatusCode));
+            }
+        });
+        next(app);
+    };
 }
 
 /// <summary>The sample shop (samples/Shop).</summary>

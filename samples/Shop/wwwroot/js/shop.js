@@ -26,10 +26,13 @@ document.addEventListener('submit', function (e) {
   if (!form || form.id !== 'consent-banner') return;
   e.preventDefault();
   var accepted = !!(e.submitter && e.submitter.value === 'accept');
+  // The form's own fields, its antiforgery token among them: /consent refuses a post without it (another site's page).
+  var body = new URLSearchParams(new FormData(form));
+  body.set('choice', accepted ? 'accept' : 'decline');
   fetch('/consent', {
     method: 'POST',
     headers: { 'Accept': 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ choice: accepted ? 'accept' : 'decline' })
+    body: body
   })
     .then(function (r) {
       if (!r.ok) throw new Error('consent not saved');
