@@ -109,6 +109,12 @@ public sealed class BrowserPage(NodeProcess node, string id) : IAsyncDisposable
     /// <summary>The names of the cookies the browser holds for <paramref name="url"/>, HttpOnly ones included.</summary>
     public Task<string[]> CookieNamesAsync(Uri url) => Call<string[]>("cookieNames", url.ToString());
 
+    /// <summary>Every cookie the browser holds for <paramref name="url"/>, with its domain (a leading dot: a domain cookie).</summary>
+    public Task<BrowserCookie[]> CookiesAsync(Uri url) => Call<BrowserCookie[]>("cookies", url.ToString());
+
+    /// <summary>Gives the browser cookies as another script (Meta's Pixel) left them before this visit.</summary>
+    public Task AddCookiesAsync(params BrowserCookie[] cookies) => Call<bool>("addCookies", (object)cookies);
+
     public Task<PageReport> ReportAsync() => Call<PageReport>("report");
 
     /// <summary>Saves a PNG of the page, <paramref name="width"/> by <paramref name="height"/> CSS pixels, animations finished.</summary>
@@ -128,3 +134,9 @@ public sealed class BrowserPage(NodeProcess node, string id) : IAsyncDisposable
         [property: JsonPropertyName("violations")] string[] Violations,
         [property: JsonPropertyName("blocked")] string[] Blocked);
 }
+
+/// <summary>A cookie in the browser: <see cref="Domain"/> starts with a dot for a domain cookie, and is the host for a host-only one.</summary>
+public sealed record BrowserCookie(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("value")] string Value,
+    [property: JsonPropertyName("domain")] string Domain);

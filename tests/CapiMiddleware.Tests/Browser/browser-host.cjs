@@ -140,6 +140,18 @@ async function cookieNames(pageId, url) {
   return (await get(pageId).context.cookies(url)).map((c) => c.name);
 }
 
+// Every cookie the browser holds for url: name, value and domain (".shop.test" for a domain cookie, the host for a
+// host-only one), in the order the browser keeps them.
+async function cookies(pageId, url) {
+  return (await get(pageId).context.cookies(url)).map((c) => ({ name: c.name, value: c.value, domain: c.domain }));
+}
+
+// Cookies the browser holds before the visit, as another script (Meta's Pixel) left them: [{ name, value, domain }].
+async function addCookies(pageId, list) {
+  await get(pageId).context.addCookies(list.map((c) => ({ name: c.name, value: c.value, domain: c.domain, path: '/' })));
+  return true;
+}
+
 async function report(pageId) {
   const state = get(pageId);
   return { errors: state.errors.slice(), violations: state.violations.slice(), blocked: state.blocked.slice() };
@@ -184,6 +196,8 @@ module.exports = {
   evaluate: expose(evaluate),
   pixelQueue: expose(pixelQueue),
   cookieNames: expose(cookieNames),
+  cookies: expose(cookies),
+  addCookies: expose(addCookies),
   report: expose(report),
   screenshot: expose(screenshot),
   closePage: expose(closePage),
