@@ -113,6 +113,12 @@ export interface MetaCapiDataBlock {
    * the Pixel. Absent or null: no report.
    */
   beacon?: string | null;
+  /**
+   * Where to ask, with consent and at most once a day, for the browser's IP address as the site sees it (an absolute
+   * URL on a dual-stack or IPv6-only host, or a path): the answer, plain text, is kept in the `_fbi` cookie, which the
+   * server prefers to the request's own address. Absent or null: nothing is asked.
+   */
+  ipEndpoint?: string | null;
 }
 
 /** Headers that carry a browser-made event ID to the server (fetch/XHR). */

@@ -32,6 +32,9 @@
   var COOKIE_RE = /^fb\.\d{1,4}\.\d{1,20}\.[\x21\x23\x24\x26-\x2b\x2d\x2f-\x3a\x3c-\x5b\x5d-\x7e]+(\.(AQ|Ag|Aw|BA|BQ|Bg|AQ[E-Zab][A-Za-z0-9_-]{5}))?$/;
   var MAX_COOKIE_LENGTH = 564;
   var FBCLID_RE = /^[A-Za-z0-9_-]{1,500}$/;
+  // An IPv4 or IPv6 address as an echo endpoint answers it (no zone, no brackets), and _fbi's lifetime: a day.
+  var IP_RE = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7}(:\d{1,3}(\.\d{1,3}){3})?)$/;
+  var FBI_MAX_AGE = 86400;
   // How long after start the snippet looks whether fbevents.js replaced the queue stub, and the beacon's limits.
   var REPORT_MS = 3000;
   var MAX_REPORTED_IDS = 50;
@@ -202,8 +205,8 @@
     return cfg.domain;
   }
 
-  function writeCookie(name, value, expireHostOnly) {
-    var c = name + '=' + value + '; path=/; max-age=' + MAX_AGE + '; samesite=lax' +
+  function writeCookie(name, value, expireHostOnly, maxAge) {
+    var c = name + '=' + value + '; path=/; max-age=' + (maxAge || MAX_AGE) + '; samesite=lax' +
       (win.location.protocol === 'https:' ? '; secure' : '');
     var domain = cookieDomain();
     if (domain) {
@@ -235,6 +238,24 @@
     } else if (fbps.length > 1 && cookieDomain()) {
       writeCookie('_fbp', fbp, true);
     }
+    fillClientIp();
+  }
+
+  // _fbi: the visitor's address as the browser reaches the site (IPv6 first where the browser has it), asked of the
+  // endpoint the data block names, at most once a day; the server prefers it to the request's address, as Meta's
+  // Parameter Builder does. Only with consent (syncCookies runs only then).
+  function fillClientIp() {
+    if (!cfg.ip || typeof win.fetch !== 'function' || IP_RE.test(readCookies('_fbi')[0] || '')) return;
+    win.fetch(cfg.ip, { credentials: 'omit', cache: 'no-store' }).then(function (r) {
+      return r.ok ? r.text() : '';
+    }).then(function (text) {
+      var ip = String(text || '').replace(/^\s+|\s+$/g, '').toLowerCase();
+      if (IP_RE.test(ip) && consent) {
+        guard(function () {
+          writeCookie('_fbi', ip, false, FBI_MAX_AGE);
+        });
+      }
+    }).catch(function () {});
   }
 
   // The subdomain index of a new value: the data block's, or the number of dots of the domain found.
@@ -245,7 +266,7 @@
 
   // Withdrawn consent: the identifiers go too (host-only and on the domain).
   function clearCookies() {
-    var names = ['_fbc', '_fbp'];
+    var names = ['_fbc', '_fbp', '_fbi'];
     for (var k = 0; k < names.length; k++) {
       if (!readCookies(names[k]).length) continue;
       doc.cookie = names[k] + '=; path=/; max-age=0';
@@ -319,6 +340,7 @@
       i: typeof i === 'number' && i >= 0 && i % 1 === 0 ? i : 1,
       domain: typeof d.cookieDomain === 'string' && /^[A-Za-z0-9.-]+$/.test(d.cookieDomain) ? d.cookieDomain : named ? null : undefined
     };
+    cfg.ip = typeof d.ipEndpoint === 'string' && /^(https?:\/\/|\/[^/])/.test(d.ipEndpoint) ? d.ipEndpoint : null;
     if (d.crawler === true) {
       // A crawler: no Pixel, no cookies, no events.
       crawler = true;

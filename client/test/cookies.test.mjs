@@ -257,3 +257,42 @@ test('the same click ID in a duplicate keeps its timestamp', () => {
   });
   assert.deepEqual(b.jar.entries().filter((c) => c.name === '_fbc').map((c) => [c.domain, c.value]), [['example.com', 'fb.1.1650000000000.Same']]);
 });
+
+// Issue 15, part 3: _fbi, the browser's own address, from the endpoint the data block names.
+function ipPage({ answer = '2001:db8::7', status = 200, consent = true, cookie = '', url = 'https://www.example.com/' } = {}) {
+  const dataBlockJson = JSON.stringify({ v: 1, pixelId: null, loadPixel: false, cookieDomain: 'example.com', subdomainIndex: 1, consent, ipEndpoint: 'https://ipv6.example.com/_capi/ip', events: [] });
+  const b = createBrowser({ timers: 'manual', now: NOW, url, cookie, dataBlockJson, fbqPresent: true,
+    fetch: () => ({ ok: status === 200, text: () => Promise.resolve(answer) }) });
+  b.run(code);
+  assert.deepEqual(b.errors, []);
+  return b;
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+test('_fbi: the endpoint is asked without credentials, and its answer kept a day on the cookie domain', async () => {
+  const b = ipPage();
+  await settle();
+  assert.equal(b.fetches.length, 1);
+  assert.equal(b.fetches[0].url, 'https://ipv6.example.com/_capi/ip');
+  assert.equal(b.fetches[0].init.credentials, 'omit');
+  const fbi = b.jar.entries().find((c) => c.name === '_fbi');
+  assert.deepEqual([fbi.domain, fbi.value], ['example.com', '2001:db8::7']);
+  assert.ok(b.cookieWrites.some((w) => w.startsWith('_fbi=2001:db8::7; path=/; max-age=86400;')));
+});
+
+test('_fbi: not asked without consent, nor while a valid one is kept', async () => {
+  const refused = ipPage({ consent: false });
+  const kept = ipPage({ cookie: '_fbi=203.0.113.9' });
+  await settle();
+  assert.equal(refused.fetches.length, 0);
+  assert.equal(kept.fetches.length, 0);
+});
+
+test('_fbi: an answer that is not an address, or a failed request, writes nothing', async () => {
+  for (const b of [ipPage({ answer: '<html>oops</html>' }), ipPage({ answer: '1.2.3', status: 200 }), ipPage({ status: 500 })]) {
+    await settle();
+    assert.ok(!b.jar.entries().some((c) => c.name === '_fbi'));
+    assert.deepEqual(b.errors, []);
+  }
+});

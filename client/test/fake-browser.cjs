@@ -143,7 +143,7 @@ function createRecordingFbq(calls) {
 
 /**
  * Creates a fake browser page.
- * options: url, cookie, domainCookies ([{ name, value, domain }]), dataBlockJson (string|null), fbqPresent, readyState ('complete'|'interactive'|'loading'),
+ * options: url, cookie, domainCookies ([{ name, value, domain }]), fetch ((url, init) => { ok, text() }), dataBlockJson (string|null), fbqPresent, readyState ('complete'|'interactive'|'loading'),
  *   timers ('real'|'manual'), now (start of the manual clock), crypto (false to remove it),
  *   cookieThrows, fbqThrows, nonce (of document.currentScript).
  */
@@ -261,6 +261,14 @@ function createBrowser(options = {}) {
     URLSearchParams,
   };
   if (options.crypto !== false) sandbox.crypto = webcrypto;
+  // options.fetch(url, init) answers window.fetch (a Promise of { ok, text() }); each call is recorded in fetches.
+  const fetches = [];
+  if (options.fetch) {
+    sandbox.fetch = (url, init) => {
+      fetches.push({ url: String(url), init });
+      return Promise.resolve().then(() => options.fetch(String(url), init));
+    };
+  }
   sandbox.window = sandbox;
   sandbox.self = sandbox;
   if (options.fbqPresent) sandbox.fbq = options.fbqThrows ? throwingFbq(fbqCalls) : createRecordingFbq(fbqCalls);
@@ -279,6 +287,8 @@ function createBrowser(options = {}) {
     appended,
     /** What navigator.sendBeacon was given: { url, data }. */
     beacons,
+    /** What window.fetch was asked: { url, init }. */
+    fetches,
     /** The page is left: pagehide fires on window. */
     pageHide() {
       for (const l of windowListeners.slice()) {

@@ -45,6 +45,7 @@ app.Use((context, next) =>
 app.UseStaticFiles();
 app.UseCookiePolicy();       // before the library: it reads the visitor's consent (ITrackingConsentFeature)
 app.UseMetaConversions();
+app.MapMetaConversions(); // GET /_capi/ip, where the snippet learns the browser's address for _fbi (MetaConversions:ClientIpEndpoint)
 app.MapControllers();
 app.MapHealthChecks("/health");
 app.MapRazorPages();

@@ -57,7 +57,10 @@ internal sealed class MetaRequestContext : IMetaRequestContext
         {
             if (!_addressRead)
             {
-                _clientIpAddress = ClientAddress.ForMeta(_httpContext.Connection.RemoteIpAddress, out var wasPrivate);
+                var fromCookie = CookieHeader.TryGetValue(_httpContext.Request.Headers.Cookie, ClientAddress.CookieName, out var fbi)
+                    ? ClientAddress.FromCookie(fbi)
+                    : null;
+                _clientIpAddress = ClientAddress.ForMeta(fromCookie, _httpContext.Connection.RemoteIpAddress, out var wasPrivate);
                 IsClientAddressPrivate = wasPrivate;
                 _addressRead = true;
             }

@@ -142,6 +142,16 @@ public sealed class MetaConversionsOptions
     public LimitedDataUseOptions LimitedDataUse { get; set; } = new();
 
     /// <summary>
+    /// Where the snippet asks for the visitor's IP address as the browser reaches the site, to keep it in the
+    /// <c>_fbi</c> cookie that the server then prefers (an IPv6 address first, as Meta's Parameter Builder does): a URL on
+    /// a dual-stack or IPv6-only host of the site, such as <c>https://ipv6.example.com/_capi/ip</c>, served there by
+    /// <c>app.MapMetaConversions()</c>, or a path on the page's own host. Asked only with tracking consent, at most once
+    /// a day per visitor. The default value is <see langword="null"/>: the snippet asks nothing, and events carry the
+    /// request's address (an <c>_fbi</c> cookie that another script set is still read).
+    /// </summary>
+    public string? ClientIpEndpoint { get; set; }
+
+    /// <summary>
     /// More query parameter names to remove from the URLs events carry (<c>event_source_url</c>, <c>referrer_url</c>),
     /// such as <c>customer</c> or <c>voucher_holder</c>, compared without case, <c>_</c>, <c>-</c> and <c>.</c>. They add
     /// to the built-in rules, which always apply: parameters named as a user field (<c>email</c>, <c>phone</c>,

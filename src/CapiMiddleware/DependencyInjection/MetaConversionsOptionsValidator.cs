@@ -180,6 +180,11 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
         }
     }
 
+    private static bool IsClientIpEndpoint(string value) =>
+        value.Length <= 2048
+        && (value.StartsWith('/') && !value.StartsWith("//", StringComparison.Ordinal) && Uri.IsWellFormedUriString(value, UriKind.Relative)
+            || Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "https" or "http" && string.IsNullOrEmpty(url.UserInfo));
+
     private static bool IsPixelId(string value) => value.Length <= 20 && value.All(char.IsAsciiDigit);
 
     private static void ValidateOutbox(OutboxOptions? outbox, List<string> failures)
@@ -237,6 +242,11 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
         else if (DataProcessingOptions.Problem(options.LimitedDataUse.Country, options.LimitedDataUse.State) is { } problem)
         {
             failures.Add($"{Prefix}LimitedDataUse:Country and {Prefix}LimitedDataUse:State are not valid: {problem}.");
+        }
+
+        if (options.ClientIpEndpoint is { } ipEndpoint && !IsClientIpEndpoint(ipEndpoint))
+        {
+            failures.Add($"{Prefix}ClientIpEndpoint must be an absolute https (or http) URL such as https://ipv6.example.com/_capi/ip, or a path such as /_capi/ip; got '{Shorten(ipEndpoint)}'.");
         }
 
         if (options.PersonalDataQueryParameters is null)

@@ -88,6 +88,10 @@ internal sealed class PixelPageData
     [JsonPropertyName("events")]
     public required IReadOnlyList<PixelEvent> Events { get; init; }
 
+    /// <summary>Where the snippet asks for the browser's IP address for <c>_fbi</c> (<c>MetaConversions:ClientIpEndpoint</c>); omitted when not set.</summary>
+    [JsonPropertyName("ipEndpoint")]
+    public string? IpEndpoint { get; init; }
+
     /// <summary>Where the snippet reports whether the Pixel loaded (<c>POST</c>); null when that report is off.</summary>
     [JsonPropertyName("beacon")]
     public string? Beacon { get; init; }

@@ -109,6 +109,7 @@ public sealed class MetaPixelTagHelper : TagHelper
             Crawler = tracking == TrackingDecision.Crawler ? true : null,
             DataProcessingOptions = PixelDataProcessingOptions.From(options.LimitedDataUse?.ToDataProcessingOptions()),
             Events = events,
+            IpEndpoint = options.ClientIpEndpoint,
             Beacon = options.ReportPixelBlocking ? http.Request.PathBase.Add(Serving.PixelBeacon.Path).ToUriComponent() : null,
         };
 

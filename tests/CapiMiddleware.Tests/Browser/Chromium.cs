@@ -65,16 +65,23 @@ public sealed class Chromium : IAsyncLifetime
     /// <summary>A fresh browser context (its own cookies) and page.</summary>
     /// <param name="fbevents">A stand-in for Meta's fbevents.js to serve instead of blocking it.</param>
     /// <param name="cachedPages">Path to HTML body: pages the browser gets without the server seeing the request.</param>
-    public async Task<BrowserPage> NewPageAsync(string? fbevents = null, IReadOnlyDictionary<string, string>? cachedPages = null)
+    /// <param name="forwardedFor">Requests to this path come as through a proxy from this address (X-Forwarded-For).</param>
+    public async Task<BrowserPage> NewPageAsync(
+        string? fbevents = null, IReadOnlyDictionary<string, string>? cachedPages = null, (string Path, string Address)? forwardedFor = null)
     {
-        var options = new NewPageOptions(fbevents, cachedPages);
+        var options = new NewPageOptions(fbevents, cachedPages, forwardedFor is { } f ? new ForwardedFor(f.Path, f.Address) : null);
         var id = await _node!.InvokeAsync<string>(HostModule, "newPage", _browserId, options);
         return new BrowserPage(_node, id);
     }
 
     private sealed record NewPageOptions(
         [property: JsonPropertyName("fbevents")] string? Fbevents,
-        [property: JsonPropertyName("cachedPages")] IReadOnlyDictionary<string, string>? CachedPages);
+        [property: JsonPropertyName("cachedPages")] IReadOnlyDictionary<string, string>? CachedPages,
+        [property: JsonPropertyName("forwardedFor")] ForwardedFor? ForwardedFor);
+
+    private sealed record ForwardedFor(
+        [property: JsonPropertyName("path")] string Path,
+        [property: JsonPropertyName("address")] string Address);
 }
 
 /// <summary>One page in its own browser context.</summary>

@@ -140,6 +140,28 @@ public sealed class RealSiteCookiesInBrowserTests(Chromium chromium, SampleShop 
         await AssertCleanAsync(page);
     }
 
+    [SkippableFact]
+    public async Task The_browser_s_IPv6_address_from_the_ip_endpoint_reaches_the_server_s_events_through_fbi()
+    {
+        chromium.Require();
+        const string browserAddress = "2a03:2880:f10e:83:face:b00c:0:25de";
+        // The page reaches /_capi/ip as over IPv6 (through the sample's trusted loopback proxy); its own requests come
+        // from 127.0.0.1, which is never sent.
+        await using var page = await chromium.NewPageAsync(forwardedFor: ("/_capi/ip", browserAddress));
+        await page.GotoAsync(Shop("/products/1"));
+        Assert.DoesNotContain(await page.CookiesAsync(Shop("/")), c => c.Name == "_fbi"); // no consent: nothing asked
+
+        await ShopInBrowserTests.AcceptCookiesAsync(page);
+        await page.WaitForAsync<bool>("document.cookie.indexOf('_fbi=') >= 0");
+        var fbi = Assert.Single(await page.CookiesAsync(Shop("/")), c => c.Name == "_fbi");
+        Assert.Equal((".shop.test", browserAddress), (fbi.Domain, fbi.Value));
+
+        await page.ClickAsync("#add-to-cart");
+        var added = await shop.WaitForServerEventAsync(await page.WaitForAsync<string>("document.getElementById('cart-status').dataset.eventId"));
+        Assert.Equal(browserAddress, added.GetProperty("user_data").GetProperty("client_ip_address").GetString());
+        await AssertCleanAsync(page);
+    }
+
     private async Task<JsonElement> CheckOutAsync(BrowserPage page)
     {
         await page.GotoAsync(Shop("/checkout?productId=2"));

@@ -61,6 +61,14 @@ async function newPage(browserId, options) {
     }
   }
 
+  if (options.forwardedFor) {
+    // A request to this path arrives as through a proxy from this address (X-Forwarded-For, which the sample trusts from
+    // loopback): the address the browser would reach an IPv6 host of the site from.
+    const { path, address } = options.forwardedFor;
+    await context.route((url) => url.pathname === path, (route) =>
+      route.continue({ headers: Object.assign({}, route.request().headers(), { 'x-forwarded-for': address }) }));
+  }
+
   const page = await context.newPage();
   state.page = page;
   page.on('pageerror', (e) => state.errors.push('pageerror: ' + e.message));

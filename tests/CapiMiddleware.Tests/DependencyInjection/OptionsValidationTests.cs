@@ -33,6 +33,9 @@ public sealed class OptionsValidationTests
     [InlineData("LimitedDataUse:State", "1000", "a state (1000) needs the country 1")]
     [InlineData("CrawlerUserAgents:0", " ", "MetaConversions:CrawlerUserAgents")]
     [InlineData("Inspector:AuthorizationPolicy", " ", "MetaConversions:Inspector:AuthorizationPolicy")]
+    [InlineData("ClientIpEndpoint", "ftp://ipv6.example.com/ip", "MetaConversions:ClientIpEndpoint")]
+    [InlineData("ClientIpEndpoint", "//ipv6.example.com/ip", "MetaConversions:ClientIpEndpoint")]
+    [InlineData("PersonalDataQueryParameters:0", " ", "MetaConversions:PersonalDataQueryParameters")]
     public async Task A_bad_setting_stops_the_app_naming_the_setting(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(new() { [key] = value }));

@@ -29,6 +29,10 @@ public sealed class ParameterBuilder : IAsyncDisposable, IDisposable
     internal Task<CookieMatrixResult> ProcessRequestsAsync(CookieMatrix matrix) =>
         _node.InvokeAsync<CookieMatrixResult>(HostModule, "processRequests", matrix);
 
+    /// <summary>The address <c>getClientIpAddress()</c> picks for each (<c>_fbi</c> cookie, connection address) case, appendix stripped.</summary>
+    internal Task<string?[]> ClientIpsAsync(IReadOnlyList<string?[]> cases) =>
+        _node.InvokeAsync<string?[]>(HostModule, "clientIps", cases);
+
     public void Dispose() => _node.Dispose();
 
     public ValueTask DisposeAsync() => _node.DisposeAsync();

@@ -80,4 +80,18 @@ function processRequests(callback, matrix) {
   }
 }
 
-module.exports = { hash, normalizeAndHash, processRequests };
+// The client IP decision: for each case [fbi, remote] (the _fbi cookie or null, the connection's address or null),
+// what getClientIpAddress() returns after processRequest, its appendix stripped, or null.
+function clientIps(callback, cases) {
+  try {
+    callback(null, cases.map(([fbi, remote]) => {
+      const builder = new ParamBuilder();
+      builder.processRequest('www.example.com', {}, fbi == null ? {} : { _fbi: fbi }, null, null, remote);
+      return stripAppendix(builder.getClientIpAddress());
+    }));
+  } catch (e) {
+    callback(e);
+  }
+}
+
+module.exports = { hash, normalizeAndHash, processRequests, clientIps };
