@@ -221,6 +221,11 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
         {
             failures.Add($"{Outbox}LeaseTimeout must be from 00:00:01 to 01:00:00; got {outbox.LeaseTimeout}.");
         }
+
+        if (outbox.EnqueueBudget < TimeSpan.FromMilliseconds(1) || outbox.EnqueueBudget > TimeSpan.FromSeconds(10))
+        {
+            failures.Add($"{Outbox}EnqueueBudget must be from 00:00:00.001 to 00:00:10, such as 00:00:00.050 (50 ms); got {outbox.EnqueueBudget}.");
+        }
     }
 
     private static void ValidateConsentAndCrawlers(MetaConversionsOptions options, List<string> failures)

@@ -1,3 +1,4 @@
+using CapiMiddleware.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -43,9 +44,22 @@ internal static class OutboxProviders
         var loggers = services.GetRequiredService<ILoggerFactory>();
         return Normalize(outbox.Provider) switch
         {
-            Sqlite => SqliteOutboxStore.Open(outbox.Path!, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<SqliteOutboxStore>()),
-            Redis => RedisOutboxStore.Connect(outbox.Redis!, outbox.RedisKeyPrefix, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<RedisOutboxStore>()),
+            Sqlite => WithFallback(SqliteOutboxStore.Open(outbox.Path!, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<SqliteOutboxStore>()), Sqlite),
+            Redis => WithFallback(RedisOutboxStore.Connect(outbox.Redis!, outbox.RedisKeyPrefix, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<RedisOutboxStore>()), Redis),
             _ => new MemoryOutboxStore(options, time, stale),
         };
+
+        // A durable store can fail or stall (Redis unreachable, a full disk): requests wait for it at most the
+        // budget, and the memory store keeps what it did not take until it takes events again.
+        IOutboxStore WithFallback(IOutboxStore store, string name) => new FallbackOutboxStore(
+            store,
+            name,
+            new MemoryOutboxStore(options, time, stale),
+            Memory,
+            outbox.EnqueueBudget,
+            new StoreBreaker(outbox.StoreFailureThreshold, outbox.StoreBreakDuration, time),
+            time,
+            services.GetRequiredService<ConversionMetrics>(),
+            loggers.CreateLogger<FallbackOutboxStore>());
     }
 }
