@@ -169,18 +169,16 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
             // Counted below as lost.
         }
 
-        if (_breaker.TryPass(out _))
+        // The store is tried once more, skipped or not: what it does not take now is lost with the process.
+        try
         {
-            try
+            while (await DrainOnceAsync(CancellationToken.None, lastChance: true).ConfigureAwait(false) > 0)
             {
-                while (await DrainOnceAsync(CancellationToken.None).ConfigureAwait(false) > 0)
-                {
-                }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                Log.FallbackDrainFailed(_logger, ex, StoreName);
-            }
+        }
+        catch (Exception ex)
+        {
+            Log.FallbackDrainFailed(_logger, ex, StoreName);
         }
 
         var lost = await _fallback.CountAsync(CancellationToken.None).ConfigureAwait(false) + _handOvers.Count;
@@ -373,7 +371,7 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
     /// Moves one batch from the fallback to the store, each entry acknowledged in the fallback only once the store has
     /// it. Returns how many moved; -1 when the breaker did not let it through.
     /// </summary>
-    private async Task<int> DrainOnceAsync(CancellationToken cancellationToken)
+    private async Task<int> DrainOnceAsync(CancellationToken cancellationToken, bool lastChance = false)
     {
         var batch = await _fallback.LeaseAsync(DrainBatchSize, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         if (batch.Count == 0)
@@ -381,7 +379,7 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
             return 0;
         }
 
-        if (!_breaker.TryPass(out _))
+        if (!_breaker.TryPass(out _) && !lastChance)
         {
             await _fallback.RetryLaterAsync(batch, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
             return -1;
@@ -400,8 +398,9 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
+            // Any failure, a cancelled write included, settles the probe this may be.
             if (_breaker.Failed(ex.GetType().Name))
             {
                 Log.StoreSkipped(_logger, StoreName, _breaker.Current.ConsecutiveFailures, ex.GetType().Name, FallbackName, _breaker.ProbeIn());

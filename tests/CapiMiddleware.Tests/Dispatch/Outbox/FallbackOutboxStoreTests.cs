@@ -247,6 +247,23 @@ public sealed class FallbackOutboxStoreTests : IAsyncLifetime
         Assert.Contains("2 events were still in the memory fallback at shutdown", lost.Message);
     }
 
+    [Fact]
+    public async Task At_shutdown_the_store_is_tried_once_more_even_while_it_is_skipped()
+    {
+        var ids = await OpenTheBreakerAsync();
+        ids.AddRange(["b", "c"]);
+        await _guarded.EnqueueAsync(Entry("b"), default);
+        await _guarded.EnqueueAsync(Entry("c"), default);
+        Assert.Equal(2, await _memory.CountAsync(default));
+
+        _store.Mode = WriteMode.Healthy; // back, but the break is not over: nothing has moved yet
+        _store.CompleteAll();
+        await _guarded.DisposeAsync();
+
+        Assert.Equal(ids.Order(), _store.StoredIds.Order());
+        Assert.Empty(_logs.WithEventId(56));
+    }
+
     /// <summary>Three writes outlive the budget: the breaker opens. Returns their IDs (their writes are still pending).</summary>
     private async Task<List<string>> OpenTheBreakerAsync()
     {
