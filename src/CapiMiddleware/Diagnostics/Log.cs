@@ -127,6 +127,9 @@ internal static partial class Log
     [LoggerMessage(56, LogLevel.Warning, "{Count} events were still in the {Fallback} fallback at shutdown, waiting for the {Store} outbox to take them, and are lost.", EventName = "FallbackLostAtShutdown")]
     public static partial void FallbackLostAtShutdown(ILogger logger, long count, string fallback, string store);
 
+    [LoggerMessage(57, LogLevel.Information, "{Count} events stay in the {Fallback} fallback at shutdown, waiting for the {Store} outbox; the next start moves them to it.", EventName = "FallbackKeptAtShutdown")]
+    public static partial void FallbackKeptAtShutdown(ILogger logger, long count, string fallback, string store);
+
     [LoggerMessage(80, LogLevel.Warning, "HttpContext.MetaConversion(\"{EventName}\") declared a new conversion, although \"{DeclaredName}\" is declared for this request. Event names are case-sensitive: \"{EventName}\" is reported as an event of its own.", EventName = "ConversionNameDiffersInCase")]
     public static partial void ConversionNameDiffersInCase(ILogger logger, string eventName, string declaredName);
 

@@ -31,6 +31,7 @@ public sealed class OptionsValidationTests
     [InlineData("Outbox:LeaseTimeout", "00:00:00.1", "MetaConversions:Outbox:LeaseTimeout")]
     [InlineData("Outbox:EnqueueBudget", "00:00:00", "MetaConversions:Outbox:EnqueueBudget must be from 00:00:00.001 to 00:00:10")]
     [InlineData("Outbox:EnqueueBudget", "00:00:11", "MetaConversions:Outbox:EnqueueBudget")]
+    [InlineData("Outbox:FallbackPath", "/tmp/capi-fallback.db", "MetaConversions:Outbox:FallbackPath keeps what sqlite or redis did not take")]
     [InlineData("LimitedDataUse:Country", "840", "MetaConversions:LimitedDataUse:Country")]
     [InlineData("LimitedDataUse:State", "1000", "a state (1000) needs the country 1")]
     [InlineData("CrawlerUserAgents:0", " ", "MetaConversions:CrawlerUserAgents")]
@@ -61,6 +62,33 @@ public sealed class OptionsValidationTests
         }));
         Assert.Contains("MetaConversions:Outbox:Redis is not a StackExchange.Redis connection string", error.Message);
         Assert.DoesNotContain("hunter2", error.Message);
+    }
+
+    [Fact]
+    public async Task A_fallback_file_that_is_the_outbox_file_is_refused()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(new()
+        {
+            ["Outbox:Provider"] = "sqlite",
+            ["Outbox:Path"] = "/var/lib/shop/outbox.db",
+            ["Outbox:FallbackPath"] = "/var/lib/shop/../shop/outbox.db",
+        }));
+        Assert.Contains("MetaConversions:Outbox:FallbackPath must be another file than MetaConversions:Outbox:Path", error.Message);
+    }
+
+    [Fact]
+    public async Task A_fallback_file_that_cannot_be_created_stops_the_app_naming_the_setting()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"capi-options-{Guid.NewGuid():N}");
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartWithConfigurationAsync(new()
+        {
+            ["Outbox:Provider"] = "sqlite",
+            ["Outbox:Path"] = Path.Combine(folder, "outbox.db"),
+            ["Outbox:FallbackPath"] = "/proc/capi-fallback/fallback.db",
+        }));
+        Directory.Delete(folder, recursive: true);
+        Assert.Contains("MetaConversions:Outbox:FallbackPath", error.Message);
+        Assert.Contains("/proc/capi-fallback/fallback.db", error.Message);
     }
 
     [Fact]

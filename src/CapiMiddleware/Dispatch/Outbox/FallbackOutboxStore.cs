@@ -16,7 +16,8 @@ namespace CapiMiddleware.Dispatch.Outbox;
 /// <remarks>
 /// One case can store an entry twice: a write that fails after it reached the store (a Redis time-out on a reply that
 /// was lost). Both copies carry the event's ID, so Meta keeps one. The fallback is memory by default: what it still
-/// holds when the process ends is lost, with a logged count.
+/// holds when the process ends is lost, with a logged count. An SQLite fallback (<c>MetaConversions:Outbox:FallbackPath</c>)
+/// keeps it for the next start, whose drain moves it to the store.
 /// </remarks>
 internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
 {
@@ -70,7 +71,7 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
     /// <summary>The store's name, as in <c>MetaConversions:Outbox:Provider</c>.</summary>
     public string StoreName { get; }
 
-    /// <summary>The fallback's name: <c>memory</c>.</summary>
+    /// <summary>The fallback's name: <c>memory</c>, or <c>sqlite file</c>.</summary>
     public string FallbackName { get; }
 
     /// <summary>How many entries went to the fallback since the process started.</summary>
@@ -181,10 +182,16 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
             Log.FallbackDrainFailed(_logger, ex, StoreName);
         }
 
-        var lost = await _fallback.CountAsync(CancellationToken.None).ConfigureAwait(false) + _handOvers.Count;
+        var left = await _fallback.CountAsync(CancellationToken.None).ConfigureAwait(false);
+        var lost = (_fallback.IsDurable ? 0 : left) + _handOvers.Count;
         if (lost > 0)
         {
             Log.FallbackLostAtShutdown(_logger, lost, FallbackName, StoreName);
+        }
+
+        if (_fallback.IsDurable && left > 0)
+        {
+            Log.FallbackKeptAtShutdown(_logger, left, FallbackName, StoreName);
         }
 
         _closing.Dispose();

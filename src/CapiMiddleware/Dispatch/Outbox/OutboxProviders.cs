@@ -54,12 +54,30 @@ internal static class OutboxProviders
         IOutboxStore WithFallback(IOutboxStore store, string name) => new FallbackOutboxStore(
             store,
             name,
-            new MemoryOutboxStore(options, time, stale),
-            Memory,
+            Fallback(store),
+            outbox.FallbackPath is null ? Memory : "sqlite file",
             outbox.EnqueueBudget,
             new StoreBreaker(outbox.StoreFailureThreshold, outbox.StoreBreakDuration, time),
             time,
             services.GetRequiredService<ConversionMetrics>(),
             loggers.CreateLogger<FallbackOutboxStore>());
+
+        IOutboxStore Fallback(IOutboxStore store)
+        {
+            if (outbox.FallbackPath is not { } path)
+            {
+                return new MemoryOutboxStore(options, time, stale);
+            }
+
+            try
+            {
+                return SqliteOutboxStore.Open(path, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<SqliteOutboxStore>());
+            }
+            catch (InvalidOperationException ex)
+            {
+                (store as IAsyncDisposable)?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                throw new InvalidOperationException(ex.Message.Replace("MetaConversions:Outbox:Path", "MetaConversions:Outbox:FallbackPath", StringComparison.Ordinal), ex);
+            }
+        }
     }
 }

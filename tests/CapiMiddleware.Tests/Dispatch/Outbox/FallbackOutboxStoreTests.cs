@@ -264,6 +264,44 @@ public sealed class FallbackOutboxStoreTests : IAsyncLifetime
         Assert.Empty(_logs.WithEventId(56));
     }
 
+    [Fact]
+    public async Task An_sqlite_fallback_keeps_what_the_store_refused_through_a_restart_and_the_next_start_moves_it_to_the_store()
+    {
+        var folder = Directory.CreateTempSubdirectory("capi-fallback-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "fallback.db");
+            var metrics = TestMeters.NewConversionMetrics(_meters);
+            var stale = new StaleEntries(TimeProvider.System, metrics, NullLogger<StaleEntries>.Instance);
+            FallbackOutboxStore Start(ScriptedStore store) => new(
+                store, "redis", SqliteOutboxStore.Open(path, TimeSpan.FromMinutes(1), TimeProvider.System, stale, NullLogger.Instance), "sqlite file",
+                Budget, new StoreBreaker(3, BreakDuration, TimeProvider.System), TimeProvider.System, metrics,
+                _logs.CreateLogger("CapiMiddleware.Dispatch.Outbox.FallbackOutboxStore"));
+
+            var down = new ScriptedStore { Mode = WriteMode.Refuse };
+            var before = Start(down);
+            foreach (var id in new[] { "a", "b", "c" })
+            {
+                Assert.True(await before.EnqueueAsync(Entry(id), default));
+            }
+
+            Assert.Equal(3, (await before.GetStatusAsync(default)).Held);
+            await before.DisposeAsync(); // the process ends while the store is still down
+            Assert.Contains("3 events stay in the sqlite file fallback at shutdown", Assert.Single(_logs.WithEventId(57)).Message);
+            Assert.Empty(_logs.WithEventId(56));
+
+            var back = new ScriptedStore { Mode = WriteMode.Healthy };
+            await using var after = Start(back);
+            await Eventually.TrueAsync(() => back.StoredIds.Count == 3, "the next start moves the kept events to the store");
+            await Eventually.TrueAsync(async () => (await after.GetStatusAsync(default)).Held == 0, "the file lets them go");
+            Assert.Equal(["a", "b", "c"], back.StoredIds.Order());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>Three writes outlive the budget: the breaker opens. Returns their IDs (their writes are still pending).</summary>
     private async Task<List<string>> OpenTheBreakerAsync()
     {
