@@ -10,7 +10,8 @@ namespace CapiMiddleware.Dispatch.Outbox;
 /// fallback, and one it has not taken by then goes there only if its write then fails, so each entry lands in one of
 /// the two. A background drain moves what the fallback holds back to the store once it takes entries again. After
 /// several failed or late writes in a row a <see cref="StoreBreaker"/> sends requests straight to the fallback for a
-/// while, then lets one through to probe. Everything else (leasing, acknowledging...) is the store's: the sender only
+/// while, then lets one through to probe; a late write that then succeeds ends the break at once (the store is slow,
+/// not down). Everything else (leasing, acknowledging...) is the store's: the sender only
 /// ever sends from the store. Knows nothing of Redis or SQLite: it wraps any <see cref="IOutboxStore"/>.
 /// </summary>
 /// <remarks>
@@ -281,6 +282,12 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
             {
                 stored = false;
                 failure = ex;
+            }
+
+            if (stored && _breaker.Succeeded())
+            {
+                // Slow, not down: the store takes events again at once, instead of after the break.
+                Log.StoreBack(_logger, StoreName, await _fallback.CountAsync(CancellationToken.None).ConfigureAwait(false), FallbackName);
             }
 
             if (!stored)

@@ -250,18 +250,35 @@ public sealed class FallbackOutboxStoreTests : IAsyncLifetime
     [Fact]
     public async Task At_shutdown_the_store_is_tried_once_more_even_while_it_is_skipped()
     {
-        var ids = await OpenTheBreakerAsync();
-        ids.AddRange(["b", "c"]);
-        await _guarded.EnqueueAsync(Entry("b"), default);
-        await _guarded.EnqueueAsync(Entry("c"), default);
-        Assert.Equal(2, await _memory.CountAsync(default));
+        _store.Mode = WriteMode.Refuse;
+        var ids = new List<string> { "a", "b", "c", "d" };
+        foreach (var id in ids)
+        {
+            await _guarded.EnqueueAsync(Entry(id), default);
+        }
 
-        _store.Mode = WriteMode.Healthy; // back, but the break is not over: nothing has moved yet
-        _store.CompleteAll();
+        Assert.NotNull((await _guarded.GetStatusAsync(default)).Breaker.OpenSince);
+        _store.Mode = WriteMode.Healthy; // back, but the break is not over: the drain waits for it
         await _guarded.DisposeAsync();
 
-        Assert.Equal(ids.Order(), _store.StoredIds.Order());
+        Assert.Equal(ids, _store.StoredIds.Order());
         Assert.Empty(_logs.WithEventId(56));
+    }
+
+    [Fact]
+    public async Task A_late_write_that_succeeds_ends_the_break_at_once_since_the_store_is_slow_not_down()
+    {
+        await OpenTheBreakerAsync();
+        Assert.True(await _guarded.EnqueueAsync(Entry("skipped"), default));
+        Assert.Equal(3, _store.Calls);
+
+        _store.Mode = WriteMode.Healthy;
+        _store.CompleteAll();
+        await Eventually.TrueAsync(async () => (await _guarded.GetStatusAsync(default)).Breaker.OpenSince is null, "the break ends");
+
+        Assert.True(await _guarded.EnqueueAsync(Entry("next"), default)); // the clock never moved
+        Assert.Contains("next", _store.StoredIds);
+        Assert.Single(_logs.WithEventId(52));
     }
 
     [Fact]
