@@ -231,4 +231,5 @@ internal static class MetaConversionsDefaults
     public const string OutboxProvider = "memory";
     public const string OutboxRedisKeyPrefix = "capi:outbox";
     public static readonly TimeSpan OutboxLeaseTimeout = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan OutboxEnqueueBudget = TimeSpan.FromMilliseconds(50);
 }

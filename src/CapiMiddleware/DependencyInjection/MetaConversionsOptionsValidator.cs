@@ -231,6 +231,28 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
         {
             failures.Add($"{Outbox}LeaseTimeout must be from 00:00:01 to 01:00:00; got {outbox.LeaseTimeout}.");
         }
+
+        if (outbox.FallbackPath is { } fallbackPath)
+        {
+            if (provider == OutboxProviders.Memory)
+            {
+                failures.Add($"{Outbox}FallbackPath keeps what sqlite or redis did not take; {Outbox}Provider is memory, which needs none. Remove it, or choose sqlite or redis.");
+            }
+            else if (string.IsNullOrWhiteSpace(fallbackPath))
+            {
+                failures.Add($"{Outbox}FallbackPath must be an SQLite file such as /var/lib/shop/capi-fallback.db, or absent for memory.");
+            }
+            else if (outbox.Path is { } path && !string.IsNullOrWhiteSpace(path)
+                && string.Equals(System.IO.Path.GetFullPath(fallbackPath), System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
+            {
+                failures.Add($"{Outbox}FallbackPath must be another file than {Outbox}Path: it keeps what that file could not take.");
+            }
+        }
+
+        if (outbox.EnqueueBudget < TimeSpan.FromMilliseconds(1) || outbox.EnqueueBudget > TimeSpan.FromSeconds(10))
+        {
+            failures.Add($"{Outbox}EnqueueBudget must be from 00:00:00.001 to 00:00:10, such as 00:00:00.050 (50 ms); got {outbox.EnqueueBudget}.");
+        }
     }
 
     private static void ValidateConsentAndCrawlers(MetaConversionsOptions options, List<string> failures)

@@ -42,4 +42,29 @@ public sealed class OutboxOptions
     /// value is 1 minute.
     /// </summary>
     public TimeSpan LeaseTimeout { get; set; } = MetaConversionsDefaults.OutboxLeaseTimeout;
+
+    /// <summary>
+    /// How long a request waits at most for <c>sqlite</c> or <c>redis</c> to take an event, from 1 millisecond to 10
+    /// seconds. An event the store has not taken by then, or that it refuses (Redis unreachable, a full or read-only
+    /// disk), waits in memory instead (bounded by <see cref="MetaConversionsOptions.QueueCapacity"/>) and is moved to the
+    /// store once it takes events again (or in <see cref="FallbackPath"/> when set); a write still under way when the budget runs out goes to memory only if it then
+    /// fails, so the event is stored once. After several failures in a row, requests skip the store for a few seconds,
+    /// then one tries it again. Read at start-up. The default value is 50 milliseconds.
+    /// </summary>
+    public TimeSpan EnqueueBudget { get; set; } = MetaConversionsDefaults.OutboxEnqueueBudget;
+
+    /// <summary>
+    /// An SQLite file, such as <c>/var/lib/shop/capi-fallback.db</c>, that keeps the events <c>sqlite</c> or <c>redis</c>
+    /// did not take (see <see cref="EnqueueBudget"/>) instead of memory, so they survive a crash or restart of the
+    /// process while the store is down; the next start moves them to the store. Each process needs a file of its own, on
+    /// local disk, not <see cref="Path"/>. The default value is <see langword="null"/>: memory, bounded by
+    /// <see cref="MetaConversionsOptions.QueueCapacity"/>, lost with the process.
+    /// </summary>
+    public string? FallbackPath { get; set; }
+
+    /// <summary>How many failed or late writes in a row make requests skip the store. The default value is 3.</summary>
+    internal int StoreFailureThreshold { get; set; } = 3;
+
+    /// <summary>How long requests skip a failing store before one tries it again. The default value is 10 seconds.</summary>
+    internal TimeSpan StoreBreakDuration { get; set; } = TimeSpan.FromSeconds(10);
 }

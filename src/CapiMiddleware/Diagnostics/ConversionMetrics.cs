@@ -38,6 +38,9 @@ internal sealed class ConversionMetrics
     private readonly Counter<long> _dropped;
     private readonly Counter<long> _retried;
     private readonly Counter<long> _personalDataRemoved;
+    private readonly Counter<long> _outboxFallback;
+    private readonly Counter<long> _outboxLateWrites;
+    private readonly Counter<long> _outboxDrained;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _sendDuration;
 
@@ -64,6 +67,14 @@ internal sealed class ConversionMetrics
         _personalDataRemoved = Meter.CreateCounter<long>(
             "capimiddleware.urls.personal_data_removed", "{parameter}",
             "Query parameters removed from event_source_url and referrer_url before queueing because they looked like personal data, by url.");
+        _outboxFallback = Meter.CreateCounter<long>(
+            "capimiddleware.outbox.fallback", "{event}",
+            "Events the durable outbox store did not take, kept in the local fallback instead, by reason: failed (the store refused it), late_failed (its write outlived the enqueue budget, then failed), store_skipped (the store was being skipped after failures).");
+        _outboxLateWrites = Meter.CreateCounter<long>(
+            "capimiddleware.outbox.late_writes", "{event}",
+            "Writes to the durable outbox store that outlived the enqueue budget: the request went on, the event stays the write's (the fallback takes it only if the write fails).");
+        _outboxDrained = Meter.CreateCounter<long>(
+            "capimiddleware.outbox.drained", "{event}", "Events moved from the local fallback back to the durable outbox store.");
         _batchSize = Meter.CreateHistogram(
             "capimiddleware.batch.size", "{event}", "Events per send to Meta.", tags: null,
             new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchSizeBuckets });
@@ -120,6 +131,18 @@ internal sealed class ConversionMetrics
             _retried.Add(count);
         }
     }
+
+    public void OutboxFallback(string reason)
+    {
+        if (_outboxFallback.Enabled)
+        {
+            _outboxFallback.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        }
+    }
+
+    public void OutboxLateWrite() => _outboxLateWrites.Add(1);
+
+    public void OutboxDrained(int count) => _outboxDrained.Add(count);
 
     public void Sent(IReadOnlyList<OutboxEntry> batch)
     {

@@ -111,6 +111,31 @@ internal static partial class Log
     [LoggerMessage(49, LogLevel.Warning, "The consumer group of the Redis outbox {Stream} was gone (Redis restarted without persistence?); it is created again.", EventName = "ConsumerGroupRecreated")]
     public static partial void ConsumerGroupRecreated(ILogger logger, string stream);
 
+    // 50-59: the fallback of a durable outbox store (FallbackOutboxStore).
+    [LoggerMessage(50, LogLevel.Warning, "{Count} events did not go into the {Store} outbox within MetaConversions:Outbox:EnqueueBudget, or it refused them: they wait in the {Fallback} fallback ({Held} there now) and move to {Store} once it takes events again. Said at most once a minute.", EventName = "EventsFellBack")]
+    public static partial void EventsFellBack(ILogger logger, Exception? exception, long count, string store, string fallback, long held);
+
+    [LoggerMessage(51, LogLevel.Warning, "The {Store} outbox failed {Failures} times in a row (last: {Failure}): requests put events in the {Fallback} fallback without trying it for {ProbeIn}, then one tries it again.", EventName = "StoreSkipped")]
+    public static partial void StoreSkipped(ILogger logger, string store, int failures, string failure, string fallback, TimeSpan probeIn);
+
+    [LoggerMessage(52, LogLevel.Information, "The {Store} outbox takes events again; the {Held} events in the {Fallback} fallback move to it.", EventName = "StoreBack")]
+    public static partial void StoreBack(ILogger logger, string store, long held, string fallback);
+
+    [LoggerMessage(53, LogLevel.Debug, "Moved {Count} events from the {Fallback} fallback to the {Store} outbox.", EventName = "FallbackDrained")]
+    public static partial void FallbackDrained(ILogger logger, int count, string fallback, string store);
+
+    [LoggerMessage(54, LogLevel.Warning, "Could not move events from the fallback to the {Store} outbox; trying again shortly.", EventName = "FallbackDrainFailed")]
+    public static partial void FallbackDrainFailed(ILogger logger, Exception exception, string store);
+
+    [LoggerMessage(55, LogLevel.Error, "{EventName} event {EventId}: its write to the {Store} outbox outlived MetaConversions:Outbox:EnqueueBudget and then failed, and the {Fallback} fallback is full (MetaConversions:QueueCapacity); it will not be sent.", EventName = "LateWriteLost")]
+    public static partial void LateWriteLost(ILogger logger, Exception? exception, string eventName, string eventId, string store, string fallback);
+
+    [LoggerMessage(56, LogLevel.Warning, "{Count} events were still in the {Fallback} fallback at shutdown, waiting for the {Store} outbox to take them, and are lost.", EventName = "FallbackLostAtShutdown")]
+    public static partial void FallbackLostAtShutdown(ILogger logger, long count, string fallback, string store);
+
+    [LoggerMessage(57, LogLevel.Information, "{Count} events stay in the {Fallback} fallback at shutdown, waiting for the {Store} outbox; the next start moves them to it.", EventName = "FallbackKeptAtShutdown")]
+    public static partial void FallbackKeptAtShutdown(ILogger logger, long count, string fallback, string store);
+
     [LoggerMessage(80, LogLevel.Warning, "HttpContext.MetaConversion(\"{EventName}\") declared a new conversion, although \"{DeclaredName}\" is declared for this request. Event names are case-sensitive: \"{EventName}\" is reported as an event of its own.", EventName = "ConversionNameDiffersInCase")]
     public static partial void ConversionNameDiffersInCase(ILogger logger, string eventName, string declaredName);
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CapiMiddleware.Dispatch;
+using CapiMiddleware.Dispatch.Outbox;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -11,8 +12,9 @@ namespace CapiMiddleware.Diagnostics;
 /// </summary>
 /// <remarks>
 /// Healthy while Meta accepts batches, before anything was sent, without an access token (nothing is sent) and when
-/// the library is off. Degraded while sends fail temporarily (events are kept and sent again) or the outbox store
-/// cannot be read. The registration's failure status (Unhealthy unless chosen otherwise) while Meta refuses the token or
+/// the library is off. Degraded while a durable outbox store fails or answers late and events wait in the memory
+/// fallback (<see cref="FallbackOutboxStore"/>: the description names the store and the count), while sends fail
+/// temporarily (events are kept and sent again) or the outbox store cannot be read. The registration's failure status (Unhealthy unless chosen otherwise) while Meta refuses the token or
 /// a permission, until a send is accepted again. The data carries no secret: counts, times, and Graph's own description
 /// of the last failure.
 /// </remarks>
@@ -21,12 +23,14 @@ internal sealed class MetaConversionsHealthCheck : IHealthCheck
     private readonly DeliveryHealth _health;
     private readonly QueueDepth _queueDepth;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
+    private readonly FallbackOutboxStore? _fallback;
 
-    public MetaConversionsHealthCheck(DeliveryHealth health, QueueDepth queueDepth, IOptionsMonitor<MetaConversionsOptions> options)
+    public MetaConversionsHealthCheck(DeliveryHealth health, QueueDepth queueDepth, IOptionsMonitor<MetaConversionsOptions> options, IOutboxStore store)
     {
         _health = health;
         _queueDepth = queueDepth;
         _options = options;
+        _fallback = store as FallbackOutboxStore;
     }
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -37,9 +41,18 @@ internal sealed class MetaConversionsHealthCheck : IHealthCheck
             return HealthCheckResult.Healthy("Off: MetaConversions:Enabled is false.");
         }
 
+        var fallback = _fallback is null ? (FallbackOutboxStore.Status?)null : await _fallback.GetStatusAsync(cancellationToken).ConfigureAwait(false);
         var depth = await _queueDepth.ReadAsync(cancellationToken).ConfigureAwait(false);
         var state = _health.Current;
         var data = Data(depth, state);
+        if (fallback is { } held)
+        {
+            data["fallback_count"] = held.Held + held.LateWrites;
+            if (held.Breaker.OpenSince is { } down)
+            {
+                data["store_unavailable_since"] = down;
+            }
+        }
 
         if (!options.SendsToMeta)
         {
@@ -57,6 +70,11 @@ internal sealed class MetaConversionsHealthCheck : IHealthCheck
                 data: data);
         }
 
+        if (fallback is { } status && StoreProblem(status) is { } storeProblem)
+        {
+            return HealthCheckResult.Degraded(storeProblem, data: data);
+        }
+
         if (state.FailingSince is { } since)
         {
             return HealthCheckResult.Degraded(
@@ -71,6 +89,23 @@ internal sealed class MetaConversionsHealthCheck : IHealthCheck
         }
 
         return HealthCheckResult.Healthy(state.LastSuccess is null ? "Nothing sent yet." : "Meta accepts the events sent.", data);
+    }
+
+    /// <summary>What to say while the durable store is skipped, or events still wait outside it.</summary>
+    private string? StoreProblem(FallbackOutboxStore.Status status)
+    {
+        var store = _fallback!.StoreName;
+        var waiting = string.Create(CultureInfo.InvariantCulture, $"{status.Held} events wait in the {_fallback.FallbackName} fallback")
+            + (status.LateWrites > 0 ? string.Create(CultureInfo.InvariantCulture, $" and {status.LateWrites} in writes to {store} still under way") : "");
+        if (status.Breaker.OpenSince is { } since)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"The {store} outbox store is unavailable since {since:u} ({status.Breaker.ConsecutiveFailures} failed or late writes, last: {status.Breaker.LastFailure}): {waiting}; they move to {store} once it takes events again.");
+        }
+
+        return status.Held + status.LateWrites > 0
+            ? $"The {store} outbox store failed or answered late: {waiting}; they move to {store} as it takes them."
+            : null;
     }
 
     private static Dictionary<string, object> Data(QueueDepth.Reading depth, DeliveryState state)

@@ -89,6 +89,9 @@ public sealed partial class CrashSuiteTests(RedisServer redis, ITestOutputHelper
             ["MetaConversions__RequeueDelay"] = "00:00:00.500",
             ["MetaConversions__Outbox__Provider"] = provider,
             ["MetaConversions__Outbox__LeaseTimeout"] = "00:00:02",
+            // A request that stops waiting for its commit (the 50 ms default budget, on a loaded machine) has its event
+            // in flight, and a kill -9 at that moment loses it: "every confirmed order" needs a budget above the worst commit.
+            ["MetaConversions__Outbox__EnqueueBudget"] = "00:00:10",
         };
         foreach (var (key, value) in more)
         {

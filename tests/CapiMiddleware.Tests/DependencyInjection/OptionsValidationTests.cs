@@ -29,6 +29,9 @@ public sealed class OptionsValidationTests
     [InlineData("Outbox:Provider", "sqlite", "MetaConversions:Outbox:Path is required when MetaConversions:Outbox:Provider is sqlite")]
     [InlineData("Outbox:Provider", "redis", "MetaConversions:Outbox:Redis is required when MetaConversions:Outbox:Provider is redis")]
     [InlineData("Outbox:LeaseTimeout", "00:00:00.1", "MetaConversions:Outbox:LeaseTimeout")]
+    [InlineData("Outbox:EnqueueBudget", "00:00:00", "MetaConversions:Outbox:EnqueueBudget must be from 00:00:00.001 to 00:00:10")]
+    [InlineData("Outbox:EnqueueBudget", "00:00:11", "MetaConversions:Outbox:EnqueueBudget")]
+    [InlineData("Outbox:FallbackPath", "/tmp/capi-fallback.db", "MetaConversions:Outbox:FallbackPath keeps what sqlite or redis did not take")]
     [InlineData("LimitedDataUse:Country", "840", "MetaConversions:LimitedDataUse:Country")]
     [InlineData("LimitedDataUse:State", "1000", "a state (1000) needs the country 1")]
     [InlineData("CrawlerUserAgents:0", " ", "MetaConversions:CrawlerUserAgents")]
@@ -107,6 +110,33 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public async Task A_fallback_file_that_is_the_outbox_file_is_refused()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(new()
+        {
+            ["Outbox:Provider"] = "sqlite",
+            ["Outbox:Path"] = "/var/lib/shop/outbox.db",
+            ["Outbox:FallbackPath"] = "/var/lib/shop/../shop/outbox.db",
+        }));
+        Assert.Contains("MetaConversions:Outbox:FallbackPath must be another file than MetaConversions:Outbox:Path", error.Message);
+    }
+
+    [Fact]
+    public async Task A_fallback_file_that_cannot_be_created_stops_the_app_naming_the_setting()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"capi-options-{Guid.NewGuid():N}");
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartWithConfigurationAsync(new()
+        {
+            ["Outbox:Provider"] = "sqlite",
+            ["Outbox:Path"] = Path.Combine(folder, "outbox.db"),
+            ["Outbox:FallbackPath"] = "/proc/capi-fallback/fallback.db",
+        }));
+        Directory.Delete(folder, recursive: true);
+        Assert.Contains("MetaConversions:Outbox:FallbackPath", error.Message);
+        Assert.Contains("/proc/capi-fallback/fallback.db", error.Message);
+    }
+
+    [Fact]
     public async Task An_sqlite_file_that_cannot_be_created_stops_the_app_naming_the_setting()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartWithConfigurationAsync(new()
@@ -128,7 +158,8 @@ public sealed class OptionsValidationTests
         Assert.Equal(1000, options.BatchSize);
         Assert.Equal(TimeSpan.FromSeconds(1), options.FlushInterval);
         Assert.Null(options.AccessToken);
-        Assert.Equal(("memory", TimeSpan.FromMinutes(1), "capi:outbox"), (options.Outbox.Provider, options.Outbox.LeaseTimeout, options.Outbox.RedisKeyPrefix));
+        Assert.Equal(("memory", TimeSpan.FromMinutes(1), "capi:outbox", TimeSpan.FromMilliseconds(50)),
+            (options.Outbox.Provider, options.Outbox.LeaseTimeout, options.Outbox.RedisKeyPrefix, options.Outbox.EnqueueBudget));
         Assert.IsType<MemoryOutboxStore>(app.Services.GetRequiredService<IOutboxStore>());
     }
 
@@ -145,12 +176,14 @@ public sealed class OptionsValidationTests
             ["Outbox:Provider"] = "SQLite",
             ["Outbox:Path"] = Path.Combine(Path.GetTempPath(), $"capi-options-{Guid.NewGuid():N}", "outbox.db"),
             ["Outbox:LeaseTimeout"] = "00:00:30",
+            ["Outbox:EnqueueBudget"] = "00:00:00.120",
         });
         var options = app.Services.GetRequiredService<IOptions<MetaConversionsOptions>>().Value;
         Assert.Equal(("987654321", "TEST42", "example.com", 250, TimeSpan.FromMilliseconds(500)),
             (options.PixelId, options.TestEventCode, options.CookieDomain, options.BatchSize, options.FlushInterval));
-        Assert.Equal(TimeSpan.FromSeconds(30), options.Outbox.LeaseTimeout);
-        var store = Assert.IsType<SqliteOutboxStore>(app.Services.GetRequiredService<IOutboxStore>());
+        Assert.Equal((TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(120)), (options.Outbox.LeaseTimeout, options.Outbox.EnqueueBudget));
+        var store = Assert.IsType<FallbackOutboxStore>(app.Services.GetRequiredService<IOutboxStore>());
+        Assert.IsType<SqliteOutboxStore>(store.Store);
         Assert.True(store.IsDurable);
         await app.DisposeAsync();
         Directory.Delete(Path.GetDirectoryName(options.Outbox.Path)!, recursive: true);

@@ -154,19 +154,27 @@ public sealed class TelemetryTests
     }
 
     [Fact]
-    public async Task An_unreachable_store_counts_the_lost_event_as_dropped_store_failed()
+    public async Task An_unreachable_store_counts_the_event_kept_in_the_fallback_and_drops_only_what_the_full_fallback_cannot_take()
     {
         await using var app = await TestApp.StartAsync(o =>
         {
+            o.QueueCapacity = 1; // the memory fallback's bound
             o.Outbox.Provider = "redis";
             o.Outbox.Redis = $"127.0.0.1:{ClosedPort()},connectTimeout=500,syncTimeout=500";
         });
         using var metrics = new Collectors(app);
+        using var fallback = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), MetaConversionsDiagnostics.MeterName, "capimiddleware.outbox.fallback");
+        var queue = app.Services.GetRequiredService<IConversionQueue>();
 
-        Assert.False(await app.Services.GetRequiredService<IConversionQueue>().EnqueueAsync(SampleEvents.Purchase("ord-1")));
+        // Each write outlives the budget: the request goes on, the event is accepted, and goes to the fallback when
+        // Redis's time-out fails the write; the second finds the fallback full and is lost, loudly.
+        Assert.True(await queue.EnqueueAsync(SampleEvents.Purchase("ord-1")));
+        Assert.True(await queue.EnqueueAsync(SampleEvents.Purchase("ord-2")));
 
-        Assert.Equal(1, Sum(metrics.Dropped, "reason", "store_failed"));
-        Assert.Equal(0, Sum(metrics.Accepted));
+        Assert.Equal(2, Sum(metrics.Accepted));
+        await Eventually.TrueAsync(() => Sum(fallback, "reason", "late_failed") == 1, "one event is kept in the fallback");
+        await Eventually.TrueAsync(() => Sum(metrics.Dropped, "reason", "store_failed") == 1, "the other is counted as dropped");
+        Assert.Single(app.Logs.WithEventId(55));
     }
 
     [Fact]

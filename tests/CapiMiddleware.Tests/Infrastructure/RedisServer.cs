@@ -12,6 +12,8 @@ namespace CapiMiddleware.Tests.Infrastructure;
 public sealed class RedisServer : IAsyncLifetime
 {
     private Process? _process;
+    private string? _executable;
+    private int _port;
 
     /// <summary>Why there is no server, or null when there is one.</summary>
     public string? Unavailable { get; private set; }
@@ -29,29 +31,15 @@ public sealed class RedisServer : IAsyncLifetime
         }
 
         // A port that was free a moment ago; a rare clash makes redis-server exit, and then another is tried.
+        _executable = executable;
         for (var attempt = 0; attempt < 5 && _process is null; attempt++)
         {
             var port = FreePort();
-            var process = Process.Start(new ProcessStartInfo(executable)
+            _process = await StartAsync(executable, port);
+            if (_process is not null)
             {
-                ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning" },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            })!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-
-            if (await AcceptsConnectionsAsync(process, port))
-            {
-                _process = process;
+                _port = port;
                 ConnectionString = $"127.0.0.1:{port}";
-            }
-            else
-            {
-                Stop(process);
             }
         }
 
@@ -71,6 +59,32 @@ public sealed class RedisServer : IAsyncLifetime
         return Task.CompletedTask;
     }
 
+    /// <summary>Stops the server, as a crash or a network partition would make it disappear: clients see it gone.</summary>
+    public void Kill()
+    {
+        if (_process is not null)
+        {
+            Stop(_process);
+            _process = null;
+        }
+    }
+
+    /// <summary>Starts the server again on the same port, empty (no persistence), after <see cref="Kill"/>.</summary>
+    public async Task RestartAsync()
+    {
+        for (var attempt = 0; attempt < 50 && _process is null; attempt++)
+        {
+            // The port may linger for a moment after the kill.
+            _process = await StartAsync(_executable!, _port);
+            if (_process is null)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.True(_process is not null, $"redis-server did not start again on port {_port}.");
+    }
+
     /// <summary>Skips the calling test when there is no redis-server; fails it instead on CI.</summary>
     public void Require()
     {
@@ -85,6 +99,29 @@ public sealed class RedisServer : IAsyncLifetime
         }
 
         Skip.If(true, Unavailable);
+    }
+
+    private static async Task<Process?> StartAsync(string executable, int port)
+    {
+        var process = Process.Start(new ProcessStartInfo(executable)
+        {
+            ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        if (await AcceptsConnectionsAsync(process, port))
+        {
+            return process;
+        }
+
+        Stop(process);
+        return null;
     }
 
     private static async Task<bool> AcceptsConnectionsAsync(Process process, int port)

@@ -1,3 +1,4 @@
+using CapiMiddleware.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -43,9 +44,40 @@ internal static class OutboxProviders
         var loggers = services.GetRequiredService<ILoggerFactory>();
         return Normalize(outbox.Provider) switch
         {
-            Sqlite => SqliteOutboxStore.Open(outbox.Path!, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<SqliteOutboxStore>()),
-            Redis => RedisOutboxStore.Connect(outbox.Redis!, outbox.RedisKeyPrefix, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<RedisOutboxStore>()),
+            Sqlite => WithFallback(SqliteOutboxStore.Open(outbox.Path!, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<SqliteOutboxStore>()), Sqlite),
+            Redis => WithFallback(RedisOutboxStore.Connect(outbox.Redis!, outbox.RedisKeyPrefix, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<RedisOutboxStore>()), Redis),
             _ => new MemoryOutboxStore(options, time, stale),
         };
+
+        // A durable store can fail or stall (Redis unreachable, a full disk): requests wait for it at most the
+        // budget, and the memory store keeps what it did not take until it takes events again.
+        IOutboxStore WithFallback(IOutboxStore store, string name) => new FallbackOutboxStore(
+            store,
+            name,
+            Fallback(store),
+            outbox.FallbackPath is null ? Memory : "sqlite file",
+            outbox.EnqueueBudget,
+            new StoreBreaker(outbox.StoreFailureThreshold, outbox.StoreBreakDuration, time),
+            time,
+            services.GetRequiredService<ConversionMetrics>(),
+            loggers.CreateLogger<FallbackOutboxStore>());
+
+        IOutboxStore Fallback(IOutboxStore store)
+        {
+            if (outbox.FallbackPath is not { } path)
+            {
+                return new MemoryOutboxStore(options, time, stale);
+            }
+
+            try
+            {
+                return SqliteOutboxStore.Open(path, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<SqliteOutboxStore>());
+            }
+            catch (InvalidOperationException ex)
+            {
+                (store as IAsyncDisposable)?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                throw new InvalidOperationException(ex.Message.Replace("MetaConversions:Outbox:Path", "MetaConversions:Outbox:FallbackPath", StringComparison.Ordinal), ex);
+            }
+        }
     }
 }

@@ -94,7 +94,7 @@ public sealed class OutboxEndToEndTests(RedisServer redis) : IClassFixture<Redis
     }
 
     [Fact]
-    public async Task An_unreachable_redis_neither_stops_the_app_nor_fails_the_checkout()
+    public async Task An_unreachable_redis_neither_stops_the_app_nor_slows_or_loses_the_checkout()
     {
         int closedPort;
         using (var listener = new TcpListener(IPAddress.Loopback, 0))
@@ -113,9 +113,10 @@ public sealed class OutboxEndToEndTests(RedisServer redis) : IClassFixture<Redis
         var clock = Stopwatch.StartNew();
         await CheckOutAsync(app, "ord-1");
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"the checkout took {clock.Elapsed}");
-        var lost = Assert.Single(app.Logs.WithEventId(44));
-        Assert.Contains("ord-1", lost.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the checkout took {clock.Elapsed}");
+        // Its write outlives the budget, then fails: the event waits in memory for Redis instead of being lost.
+        await Eventually.TrueAsync(() => app.Logs.WithEventId(50).Any(), "the event is kept in the memory fallback");
+        Assert.Empty(app.Logs.WithEventId(44));
 
         // The sender finds Redis gone too: it says so and keeps the app running.
         await Eventually.TrueAsync(() => app.Logs.WithEventId(17).Any(), "the sender reports the failing store");
