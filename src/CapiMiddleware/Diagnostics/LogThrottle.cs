@@ -12,6 +12,7 @@ internal sealed class LogThrottle(TimeSpan interval)
 
     private long _occurrences;
     private long _nextTicks;
+    private long _loggedUpTo;
 
     /// <summary>How many times it happened since start.</summary>
     public long Occurrences => Interlocked.Read(ref _occurrences);
@@ -25,5 +26,16 @@ internal sealed class LogThrottle(TimeSpan interval)
         var now = time.GetUtcNow().UtcTicks;
         var next = Interlocked.Read(ref _nextTicks);
         return now >= next && Interlocked.CompareExchange(ref _nextTicks, now + interval.Ticks, next) == next;
+    }
+
+    /// <summary>As <see cref="ShouldLog(TimeProvider, out long)"/>, with how many happened since the last line logged.</summary>
+    /// <param name="time">The clock.</param>
+    /// <param name="occurrences">How many times it happened since start, this one included.</param>
+    /// <param name="sinceLastLine">When this one should be logged: how many happened since the last line, this one included.</param>
+    public bool ShouldLog(TimeProvider time, out long occurrences, out long sinceLastLine)
+    {
+        var log = ShouldLog(time, out occurrences);
+        sinceLastLine = log ? occurrences - Interlocked.Exchange(ref _loggedUpTo, occurrences) : 0;
+        return log;
     }
 }

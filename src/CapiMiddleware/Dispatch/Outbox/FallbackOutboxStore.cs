@@ -23,7 +23,6 @@ namespace CapiMiddleware.Dispatch.Outbox;
 internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
 {
     private const int DrainBatchSize = 100;
-    private static readonly TimeSpan ReportInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan ShutdownWait = TimeSpan.FromSeconds(10);
 
     private readonly IOutboxStore _store;
@@ -38,8 +37,7 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
     private readonly Task _drain;
     private long _nextHandOver;
     private long _fellBack;
-    private long _unreported;
-    private long _nextReportTicks;
+    private readonly LogThrottle _fallingBack = new(LogThrottle.PerMinute);
     private long _lastStoreCount;
     private int _disposed;
 
@@ -334,12 +332,8 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
     /// <summary>One warning a minute at most, with the count since the last, however many requests fall back.</summary>
     private void Report(Exception? failure)
     {
-        var unreported = Interlocked.Increment(ref _unreported);
-        var now = _time.GetUtcNow().UtcTicks;
-        var next = Interlocked.Read(ref _nextReportTicks);
-        if (now >= next && Interlocked.CompareExchange(ref _nextReportTicks, now + ReportInterval.Ticks, next) == next)
+        if (_fallingBack.ShouldLog(_time, out _, out var unreported))
         {
-            Interlocked.Add(ref _unreported, -unreported);
             var held = _fallback.CountAsync(CancellationToken.None);
             Log.EventsFellBack(_logger, failure, unreported, StoreName, FallbackName, held.IsCompletedSuccessfully ? held.Result : -1);
         }
