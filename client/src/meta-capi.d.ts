@@ -99,7 +99,8 @@ export interface MetaCapiDataBlock {
   /**
    * Whether the server found tracking consent for this request (absent: true). When false, the snippet calls
    * `fbq('consent', 'revoke')` first (before `init` when it loads the Pixel), writes no cookies and fires nothing
-   * until `metaCapi.consent(true)`; the server sent no events for the request.
+   * until `metaCapi.consent(true)`; the server sent no events for the request. Absent on a `shared` page, where the
+   * server's answer to `collect` tells.
    */
   consent?: boolean;
   /** True for a crawler: no Pixel, no cookies, no events, and `metaCapi.consent()` is ignored. */
@@ -119,6 +120,24 @@ export interface MetaCapiDataBlock {
    * server prefers to the request's own address. Absent or null: nothing is asked.
    */
   ipEndpoint?: string | null;
+  /**
+   * True on a page a cache shares between visitors: it carries no consent and no event IDs. The snippet mints an ID
+   * for each of `declared`, posts `{"v":1,"events":[{"id","token"}]}` to `collect`, and fires the Pixel with the IDs
+   * the server took (`{"consent":bool,"accepted":[ids]}`), whose answer also says whether this visitor may be tracked.
+   */
+  shared?: boolean;
+  declared?: MetaCapiDeclaredEvent[];
+  collect?: string;
+}
+
+/** A conversion a shared page declares: what the Pixel is handed, and the server's sealed copy of it. */
+export interface MetaCapiDeclaredEvent {
+  method: 'track' | 'trackCustom';
+  name: string;
+  data: Record<string, unknown>;
+  token: string;
+  pixelIds?: string[];
+  dataProcessingOptions?: MetaCapiDataProcessingOptions;
 }
 
 /** Headers that carry a browser-made event ID to the server (fetch/XHR). */

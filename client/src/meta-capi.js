@@ -346,7 +346,10 @@
       crawler = true;
       return;
     }
-    consent = d.consent !== false;
+    // A page a cache shares between visitors says nothing of this visitor: no consent (the Pixel waits, revoked, until
+    // the server or metaCapi.consent() tells), no event IDs; its declared conversions are reported by collect().
+    var shared = d.shared === true;
+    consent = !shared && d.consent !== false;
     pageProcessing = processingArgs(d.dataProcessingOptions);
     var first = [];
     if (!consent) first.push(['consent', 'revoke']);
@@ -363,33 +366,70 @@
     }
     started = true;
     var events = consent && Array.isArray(d.events) ? d.events : [];
-    for (var k = 0; k < events.length; k++) {
-      var ev = events[k];
-      if (!ev || typeof ev.name !== 'string' || !ev.name) continue;
-      var method = ev.method === 'track' || ev.method === 'trackCustom' ? ev.method : methodFor(ev.name);
-      var data = isObject(ev.data) ? ev.data : {};
-      var options = typeof ev.eventId === 'string' && ev.eventId ? { eventID: ev.eventId } : null;
-      var own = processingArgs(ev.dataProcessingOptions);
-      // An event with its own data processing options: set them for it alone, then restore the page's.
-      if (own) send(own);
-      if (options) remember(ev.eventId);
-      var only = pixelIdList(ev.pixelIds);
-      if (only.length) {
-        // The server sent this event to these pixels only: so does the browser.
-        for (var o = 0; o < only.length; o++) {
-          var single = [method === 'track' ? 'trackSingle' : 'trackSingleCustom', only[o], ev.name, data];
-          if (options) single.push(options);
-          send(single);
-        }
-      } else {
-        var args = [method, ev.name, data];
-        if (options) args.push(options);
-        send(args);
-      }
-      if (own) send(pageProcessing || ['dataProcessingOptions', []]);
-    }
+    for (var k = 0; k < events.length; k++) fire(events[k], events[k] && events[k].eventId);
+    if (shared) guard(collect, d);
     if (chosen !== null) setConsent(chosen);
     scheduleReport(d.beacon);
+  }
+
+  // One event to the Pixel, with its event ID, its own data processing options and its pixels.
+  function fire(ev, eventId) {
+    if (!ev || typeof ev.name !== 'string' || !ev.name) return;
+    var method = ev.method === 'track' || ev.method === 'trackCustom' ? ev.method : methodFor(ev.name);
+    var data = isObject(ev.data) ? ev.data : {};
+    var options = typeof eventId === 'string' && eventId ? { eventID: eventId } : null;
+    var own = processingArgs(ev.dataProcessingOptions);
+    // An event with its own data processing options: set them for it alone, then restore the page's.
+    if (own) send(own);
+    if (options) remember(eventId);
+    var only = pixelIdList(ev.pixelIds);
+    if (only.length) {
+      // The server sent this event to these pixels only: so does the browser.
+      for (var o = 0; o < only.length; o++) {
+        var single = [method === 'track' ? 'trackSingle' : 'trackSingleCustom', only[o], ev.name, data];
+        if (options) single.push(options);
+        send(single);
+      }
+    } else {
+      var args = [method, ev.name, data];
+      if (options) args.push(options);
+      send(args);
+    }
+    if (own) send(pageProcessing || ['dataProcessingOptions', []]);
+  }
+
+  // A shared page: each declared conversion gets an event ID minted here, and its server copy is sent with it (POST
+  // collect, the token the page carries); the server answers whether this visitor may be tracked and which it took.
+  // Only those are fired to the Pixel, with the same IDs, so both copies deduplicate.
+  function collect(d) {
+    if (typeof d.collect !== 'string' || typeof win.fetch !== 'function') return;
+    var declared = Array.isArray(d.declared) ? d.declared : [];
+    var posted = [];
+    var body = [];
+    for (var k = 0; k < declared.length && body.length < 10; k++) {
+      var ev = declared[k];
+      if (!ev || typeof ev.name !== 'string' || typeof ev.token !== 'string') continue;
+      var id = newEventId();
+      posted.push({ ev: ev, id: id });
+      body.push({ id: id, token: ev.token });
+    }
+    win.fetch(d.collect, {
+      method: 'POST', credentials: 'same-origin', keepalive: true,
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ v: 1, events: body })
+    }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (reply) {
+      if (!isObject(reply)) return;
+      if (reply.consent === true && chosen === null) setConsent(true);
+      var accepted = Array.isArray(reply.accepted) ? reply.accepted : [];
+      for (var p = 0; p < posted.length; p++) {
+        if (accepted.indexOf(posted[p].id) >= 0) guard(fireTaken, posted[p]);
+      }
+    }).catch(function () {});
+  }
+
+  function fireTaken(p) {
+    fire(p.ev, p.id);
   }
 
   function remember(id) {

@@ -149,6 +149,29 @@ internal sealed class ConversionRecorder
         }
     }
 
+    /// <summary>
+    /// A page whose HTML is shared between visitors (a cache keeps it) reports nothing for the visitor who happened to
+    /// render it: it declares the conversion, without event ID, consent or user data, and each visitor's snippet
+    /// reports it with an ID of its own through <c>POST /_capi/events</c>.
+    /// </summary>
+    private void DeclareForSharedPage(HttpContext context, ConversionEventBuilder builder)
+    {
+        var custom = GraphEventWriter.CreateCustomData(builder.Data, out var problem);
+        if (problem is not null)
+        {
+            Log.EventInvalid(_logger, builder.EventName, "(shared page)", problem);
+            return;
+        }
+
+        ConversionScope.Get(context).SharedDeclarations.Add(new PixelEvent(
+            PixelEvent.MethodFor(builder.EventName), builder.EventName, "", custom ?? new GraphCustomData())
+        {
+            PixelIds = builder.PixelIds,
+            DataProcessingOptions = PixelDataProcessingOptions.From(builder.DataProcessingOptions),
+        });
+        Log.EventDeclaredForSharedPage(_logger, builder.EventName);
+    }
+
     /// <summary>Says (at most once an hour) when the snippet's event ID was ignored, so the two copies will not deduplicate.</summary>
     private void ReportBrowserEventIdConflicts(ConversionEventBuilder builder)
     {
@@ -167,6 +190,12 @@ internal sealed class ConversionRecorder
 
     private async ValueTask CommitCoreAsync(HttpContext context, ConversionEventBuilder builder, bool redirect)
     {
+        if (!redirect && !context.Response.HasStarted && SharedPages.IsShared(context))
+        {
+            DeclareForSharedPage(context, builder);
+            return;
+        }
+
         switch (_consent.Decide(context))
         {
             case TrackingDecision.NoConsent:

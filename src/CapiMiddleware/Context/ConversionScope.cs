@@ -12,6 +12,12 @@ internal sealed class ConversionScope
     /// <summary>Committed events the page hands to the Pixel.</summary>
     public List<PixelEvent> PixelEvents { get; } = [];
 
+    /// <summary>
+    /// Conversions of a shared (cached) page, declared for the snippet to report per visitor, with no event ID: see
+    /// <see cref="SharedPages"/>.
+    /// </summary>
+    public List<PixelEvent> SharedDeclarations { get; } = [];
+
     /// <summary>Whether the page data was rendered already, so a second tag helper in the same page renders no events twice.</summary>
     public bool PixelEventsRendered { get; set; }
 

@@ -9,9 +9,11 @@ namespace Microsoft.AspNetCore.Builder;
 public static class MetaConversionsEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the library's endpoints under <c>/_capi</c>: <c>GET /_capi/ip</c>, which answers the caller's IP address for
-    /// the snippet's <c>_fbi</c> cookie (<see cref="MetaConversionsOptions.ClientIpEndpoint"/>). The snippet, the beacon
-    /// and the inspector are still served by <c>UseMetaConversions()</c>.
+    /// Maps the library's endpoints under <c>/_capi</c>: <c>POST /_capi/events</c>, where the snippet sends the server's
+    /// copy of the conversions that pages shared between visitors declare (<see cref="SharedPageCacheAttribute"/>), and
+    /// <c>GET /_capi/ip</c>, which answers the caller's IP address for the snippet's <c>_fbi</c> cookie
+    /// (<see cref="MetaConversionsOptions.ClientIpEndpoint"/>). The snippet, the beacon and the inspector are still
+    /// served by <c>UseMetaConversions()</c>.
     /// </summary>
     /// <example>
     /// <code>
@@ -26,6 +28,8 @@ public static class MetaConversionsEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var group = endpoints.MapGroup(SnippetFile.BasePath);
         group.MapGet("/ip", ClientIpEcho.Answer).ExcludeFromDescription().WithDisplayName("Meta Conversions: the caller's IP address");
+        group.MapPost("/events", (HttpContext context, BrowserEvents events) => events.ReceiveAsync(context))
+            .ExcludeFromDescription().DisableAntiforgery().WithDisplayName("Meta Conversions: events of shared pages");
         return group;
     }
 }

@@ -86,6 +86,8 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<RecentEvents>();
         services.TryAddSingleton<PixelReach>();
         services.TryAddSingleton<PixelBeacon>();
+        services.TryAddSingleton<DeclaredEvents>();
+        services.TryAddSingleton<BrowserEvents>();
         services.AddHostedService<OutboxSender>();
 
         // Razor Pages read the attribute through a page convention; apps without Razor Pages never resolve these options.

@@ -145,6 +145,9 @@ internal static partial class Log
     [LoggerMessage(83, LogLevel.Warning, "{EventName} took its event ID from UseEventId although the request carried the snippet's event ID (X-Meta-Event-Id), which it accepts: the browser's copy, already fired with its own ID, and the server's copy are not deduplicated. Accept browser event IDs only where the action sets no ID of its own. {Occurrences} so far; said at most once an hour.", EventName = "BrowserEventIdOverridden")]
     public static partial void BrowserEventIdOverridden(ILogger logger, string eventName, long occurrences);
 
+    [LoggerMessage(84, LogLevel.Debug, "{EventName} is declared in a page a cache shares between visitors: each visitor's snippet reports it with its own event ID (POST /_capi/events).", EventName = "EventDeclaredForSharedPage")]
+    public static partial void EventDeclaredForSharedPage(ILogger logger, string eventName);
+
     [LoggerMessage(81, LogLevel.Debug, "{EventName} was not reported: the response's status was {StatusCode}.", EventName = "ConversionNotReported")]
     public static partial void ConversionNotReported(ILogger logger, string eventName, int statusCode);
 

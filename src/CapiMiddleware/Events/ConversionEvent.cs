@@ -21,6 +21,9 @@ public sealed record ConversionEvent(string EventName)
         init => _eventName = MetaEventNames.Require(value);
     }
 
+    /// <summary>The custom data as a shared page declared it, already in wire form; when set, <see cref="CustomData"/> is not read.</summary>
+    internal GraphCustomData? DeclaredCustomData { get; init; }
+
     /// <summary>Which side chose <see cref="EventId"/>, for the inspector.</summary>
     internal EventIdSource EventIdSource { get; init; } = EventIdSource.Server;
 

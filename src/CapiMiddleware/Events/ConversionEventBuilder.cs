@@ -219,6 +219,9 @@ public sealed class ConversionEventBuilder
 
     internal DataProcessingOptions? DataProcessingOptions { get; private set; }
 
+    /// <summary>The custom data a shared page declared, in wire form, for an event its snippet reports; replaces <see cref="Data"/>.</summary>
+    internal GraphCustomData? DeclaredCustomData { get; init; }
+
     /// <summary>Decides not to report this event after all: neither the server nor the Pixel sends it.</summary>
     public void Cancel() => IsCancelled = true;
 
@@ -233,6 +236,7 @@ public sealed class ConversionEventBuilder
         {
             EventId = EventId,
             EventIdSource = EventIdSource,
+            DeclaredCustomData = DeclaredCustomData,
             ActionSource = ActionSource.Website,
             EventSourceUrl = EventSourceUrl ?? request.PageUrl,
             ReferrerUrl = request.Referrer,

@@ -71,7 +71,7 @@ internal static class GraphEventWriter
             return null;
         }
 
-        var custom = CreateCustomData(conversion.CustomData, out problem);
+        var custom = conversion.DeclaredCustomData ?? CreateCustomData(conversion.CustomData, out problem);
         if (problem is not null)
         {
             return null;

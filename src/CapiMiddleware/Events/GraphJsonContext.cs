@@ -9,6 +9,8 @@ namespace CapiMiddleware.Events;
 [JsonSerializable(typeof(GraphEvent))]
 [JsonSerializable(typeof(PixelPageData))]
 [JsonSerializable(typeof(List<PixelEvent>))]
+[JsonSerializable(typeof(Context.SharedDeclaration))]
+[JsonSerializable(typeof(Serving.BrowserEventsReply))]
 [JsonSerializable(typeof(GraphResponse))]
 [JsonSerializable(typeof(GraphErrorEnvelope))]
 [JsonSerializable(typeof(string))]

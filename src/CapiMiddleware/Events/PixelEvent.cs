@@ -32,6 +32,10 @@ internal sealed record PixelDataProcessingOptions(
     [property: JsonPropertyName("country")] int? Country,
     [property: JsonPropertyName("state")] int? State)
 {
+    /// <summary>The options these arguments stand for.</summary>
+    public DataProcessingOptions ToOptions() =>
+        Options.Contains("LDU") ? DataProcessingOptions.LimitedDataUse(Country ?? 0, State ?? 0) : DataProcessingOptions.None;
+
     public static PixelDataProcessingOptions? From(DataProcessingOptions? options) => options switch
     {
         null => null,
@@ -75,7 +79,23 @@ internal sealed class PixelPageData
     /// <c>fbq('consent', 'revoke')</c> before anything else and writes no cookies until <c>metaCapi.consent(true)</c>.
     /// </summary>
     [JsonPropertyName("consent")]
-    public bool Consent { get; init; } = true;
+    public bool? Consent { get; init; } = true;
+
+    /// <summary>
+    /// <see langword="true"/> on a page a cache shares between visitors: it carries no per-visitor state (no consent, no
+    /// event IDs, no carried events), and <see cref="Declared"/> lists its conversions for the snippet to report through
+    /// <see cref="Collect"/>. Omitted otherwise.
+    /// </summary>
+    [JsonPropertyName("shared")]
+    public bool? Shared { get; init; }
+
+    /// <summary>The conversions a shared page declares, each with the token <c>POST /_capi/events</c> takes; omitted otherwise.</summary>
+    [JsonPropertyName("declared")]
+    public IReadOnlyList<DeclaredPixelEvent>? Declared { get; init; }
+
+    /// <summary>Where the snippet sends the server's copy of <see cref="Declared"/> (<c>POST</c>); omitted otherwise.</summary>
+    [JsonPropertyName("collect")]
+    public string? Collect { get; init; }
 
     /// <summary><see langword="true"/> for a crawler: the snippet loads no Pixel, writes no cookies and fires nothing. Omitted otherwise.</summary>
     [JsonPropertyName("crawler")]
@@ -95,4 +115,18 @@ internal sealed class PixelPageData
     /// <summary>Where the snippet reports whether the Pixel loaded (<c>POST</c>); null when that report is off.</summary>
     [JsonPropertyName("beacon")]
     public string? Beacon { get; init; }
+}
+
+/// <summary>A conversion a shared page declares: what the Pixel is handed, and the sealed declaration the server takes back.</summary>
+internal sealed record DeclaredPixelEvent(
+    [property: JsonPropertyName("method")] string Method,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("data")] GraphCustomData Data,
+    [property: JsonPropertyName("token")] string Token)
+{
+    [JsonPropertyName("pixelIds")]
+    public IReadOnlyList<string>? PixelIds { get; init; }
+
+    [JsonPropertyName("dataProcessingOptions")]
+    public PixelDataProcessingOptions? DataProcessingOptions { get; init; }
 }

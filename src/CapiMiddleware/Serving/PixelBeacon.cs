@@ -68,7 +68,7 @@ internal sealed class PixelBeacon
             return;
         }
 
-        var body = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
+        var body = await BrowserRequests.ReadBodyAsync(request, MaxBodyBytes, context.RequestAborted).ConfigureAwait(false);
         if (body is null || !TryParse(body, out var blocked, out var ids))
         {
             response.StatusCode = StatusCodes.Status400BadRequest;
@@ -220,37 +220,13 @@ internal sealed class PixelBeacon
         return true;
     }
 
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxBodyBytes + 1);
-        try
-        {
-            var total = 0;
-            int read;
-            while ((read = await request.Body.ReadAsync(buffer.AsMemory(total, MaxBodyBytes + 1 - total), cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                total += read;
-                if (total > MaxBodyBytes)
-                {
-                    return null;
-                }
-            }
-
-            return buffer.AsSpan(0, total).ToArray();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
     /// <summary>
     /// A fixed one-minute window per client (an IPv4 address, or an IPv6 /64, which one household or phone holds), with
     /// a bounded table: when it is full, new clients wait for the next window rather than grow it.
     /// </summary>
     private bool TryAdmit(IPAddress? address)
     {
-        var key = ClientKey(address);
+        var key = BrowserRequests.ClientKey(address);
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -279,27 +255,5 @@ internal sealed class PixelBeacon
             _clients[key] = 1;
             return true;
         }
-    }
-
-    private static UInt128 ClientKey(IPAddress? address)
-    {
-        if (address is null)
-        {
-            return UInt128.Zero;
-        }
-
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out var written);
-        if (written == 16)
-        {
-            bytes[8..].Clear(); // the /64
-        }
-
-        return new UInt128(BitConverter.ToUInt64(bytes[..8]), BitConverter.ToUInt64(bytes[8..]));
     }
 }

@@ -80,7 +80,14 @@ public sealed class MetaPixelTagHelper : TagHelper
         var tracking = services.GetRequiredService<TrackingConsent>().Decide(http);
         var scope = ConversionScope.Get(http);
         var events = new List<PixelEvent>();
-        if (!scope.PixelEventsRendered)
+        var shared = SharedPages.IsShared(http);
+        if (shared)
+        {
+            // Every visitor gets this HTML: no event, consent or carried event of the one who rendered it.
+            await services.GetRequiredService<ConversionRecorder>().CommitAwaitingResponseAsync(http).ConfigureAwait(false);
+            scope.PixelEventsRendered = true;
+        }
+        else if (!scope.PixelEventsRendered)
         {
             // Conversions declared in code commit when the response starts, after this page is rendered: the page
             // being rendered is their success (unless its status says otherwise), so they commit now and reach it.
@@ -105,8 +112,11 @@ public sealed class MetaPixelTagHelper : TagHelper
             LoadPixel = LoadPixel,
             CookieDomain = cookieDomain,
             SubdomainIndex = MetaCookies.SubdomainIndex(cookieDomain, host),
-            Consent = tracking == TrackingDecision.Allowed,
-            Crawler = tracking == TrackingDecision.Crawler ? true : null,
+            Consent = shared ? null : tracking == TrackingDecision.Allowed,
+            Crawler = !shared && tracking == TrackingDecision.Crawler ? true : null,
+            Shared = shared ? true : null,
+            Declared = shared ? Declare(http, scope) : null,
+            Collect = shared ? http.Request.PathBase.Add(Serving.BrowserEvents.Path).ToUriComponent() : null,
             DataProcessingOptions = PixelDataProcessingOptions.From(options.LimitedDataUse?.ToDataProcessingOptions()),
             Events = events,
             IpEndpoint = options.ClientIpEndpoint,
@@ -114,6 +124,19 @@ public sealed class MetaPixelTagHelper : TagHelper
         };
 
         var json = JsonSerializer.Serialize(data, PageJson.GetTypeInfo(typeof(PixelPageData)));
+        static IReadOnlyList<DeclaredPixelEvent> Declare(Microsoft.AspNetCore.Http.HttpContext http, ConversionScope scope)
+        {
+            var sealer = http.RequestServices.GetRequiredService<DeclaredEvents>();
+            var path = http.Request.Path.Value ?? "/";
+            return scope.SharedDeclarations
+                .Select(e => new DeclaredPixelEvent(e.Method, e.Name, e.Data, sealer.Seal(new SharedDeclaration(e, path)))
+                {
+                    PixelIds = e.PixelIds,
+                    DataProcessingOptions = e.DataProcessingOptions,
+                })
+                .ToList();
+        }
+
         var src = http.Request.PathBase.Add(services.GetRequiredService<SnippetFile>().VersionedPath).ToUriComponent();
 
         output.Content.AppendHtml("<script type=\"application/json\" id=\"meta-capi-data\">");

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CapiMiddleware.Tests.Infrastructure;
 
@@ -153,6 +154,49 @@ public sealed class TestController : Controller
         {
             return Content(ex.Message);
         }
+    }
+}
+
+/// <summary>Product pages that a cache shares between visitors, three ways (issue 15, part 2).</summary>
+public sealed class SharedPagesController : Controller
+{
+    /// <summary>How many times an app rendered its output-cached page (not served from the cache); registered by the tests that count.</summary>
+    public sealed class Renders
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Add() => Interlocked.Increment(ref _count);
+    }
+
+    [HttpGet("/shared/output-cache")]
+    [Microsoft.AspNetCore.OutputCaching.OutputCache(Duration = 600)]
+    [MetaConversion(MetaEventNames.ViewContent)]
+    public IActionResult OutputCached()
+    {
+        HttpContext.RequestServices.GetService<Renders>()?.Add();
+        return Product();
+    }
+
+    [HttpGet("/shared/public")]
+    [ResponseCache(Duration = 600, Location = ResponseCacheLocation.Any)]
+    [MetaConversion(MetaEventNames.ViewContent)]
+    public IActionResult Public() => Product();
+
+    [HttpGet("/shared/cdn")]
+    [SharedPageCache]
+    [MetaConversion(MetaEventNames.ViewContent)]
+    public IActionResult Cdn() => Product();
+
+    private ViewResult Product()
+    {
+        HttpContext.MetaConversion()
+            .UseEventId("server-chosen") // ignored on a shared page: each visitor's snippet mints its own
+            .WithContent("sku-9", 1, 12.5m)
+            .WithValue(12.5m, "EUR")
+            .WithUser(u => u.Email = "first.visitor@example.com"); // never rendered, never sent for others
+        return View("~/Views/Test/Page.cshtml");
     }
 }
 
