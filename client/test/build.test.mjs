@@ -42,9 +42,10 @@ test('dist: one-line banner with name and version, no other comments, small', ()
   const lines = js.split('\n');
   assert.equal(lines[0], `/*! ${pkg.name} v${pkg.version} | CapiMiddleware: Meta Pixel + Conversions API event ID sharing | MIT */`);
   assert.ok(lines.slice(1).every((l) => !/^\s*(\/\/|\/\*|\*)/.test(l)), 'comments stripped');
-  // What a browser downloads is the compressed file: keep it under 4 KB gzipped (and the raw file under 12 KB).
-  assert.ok(Buffer.byteLength(js) < 12288, `dist/meta-capi.js is ${Buffer.byteLength(js)} bytes`);
-  assert.ok(gzipSync(js).length < 4096, `dist/meta-capi.js is ${gzipSync(js).length} bytes gzipped`);
+  // What a browser downloads is the compressed file: keep it under 4.5 KB gzipped (and the raw file under 13 KB). The
+  // in-app browsers' click ID (issue 15) took it from 3.9 to 4.4 KB.
+  assert.ok(Buffer.byteLength(js) < 13312, `dist/meta-capi.js is ${Buffer.byteLength(js)} bytes`);
+  assert.ok(gzipSync(js).length < 4608, `dist/meta-capi.js is ${gzipSync(js).length} bytes gzipped`);
   assert.ok(js.endsWith('})(typeof window !== \'undefined\' ? window : null);\n'));
   const mjs = read('../dist/meta-capi.mjs');
   assert.ok(mjs.startsWith(`${lines[0]}\nvar metaCapi = (function (win) {`));
