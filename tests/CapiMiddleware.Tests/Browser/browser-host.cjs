@@ -33,11 +33,14 @@ async function launch(options) {
   return keep({ browser });
 }
 
-// A fresh context (own cookies) and page, with Meta's hosts blocked and every error collected.
+// A fresh context (own cookies) and page, with Meta's hosts blocked and every error collected. options.userAgent
+// replaces the browser's; options.initScripts run in every document before its own scripts (a stand-in for what an
+// in-app browser injects, or a library the test loads).
 async function newPage(browserId, options) {
   options = options || {};
   const { browser } = get(browserId);
-  const context = await browser.newContext();
+  const context = await browser.newContext(options.userAgent ? { userAgent: options.userAgent } : {});
+  for (const content of options.initScripts || []) await context.addInitScript({ content });
   const state = { context, page: null, errors: [], violations: [], blocked: [] };
 
   await context.exposeBinding('__capiTestViolation', (_source, text) => { state.violations.push(text); });
@@ -152,6 +155,26 @@ async function addCookies(pageId, list) {
   return true;
 }
 
+// Many visits in one page, each from a clean cookie jar: the jar gets the visit's cookies ([{ name, value, domain }]),
+// the page opens url (with a Referer, which becomes document.referrer), ready is awaited, and every cookie the browser
+// then holds for url is collected (name, value, domain).
+async function visitEach(pageId, visits, ready) {
+  const { context, page } = get(pageId);
+  const results = [];
+  for (const visit of visits) {
+    await context.clearCookies();
+    if (visit.cookies.length) await context.addCookies(visit.cookies.map((c) => ({ name: c.name, value: c.value, domain: c.domain, path: '/' })));
+    await page.goto(visit.url, { waitUntil: 'load', referer: visit.referer || undefined });
+    const done = await waitFor(pageId, ready, 5000);
+    results.push({
+      ready: typeof done === 'string' ? done : null,
+      referrer: await page.evaluate('document.referrer'),
+      cookies: (await context.cookies(visit.url)).map((c) => ({ name: c.name, value: c.value, domain: c.domain })),
+    });
+  }
+  return results;
+}
+
 async function report(pageId) {
   const state = get(pageId);
   return { errors: state.errors.slice(), violations: state.violations.slice(), blocked: state.blocked.slice() };
@@ -198,6 +221,7 @@ module.exports = {
   cookieNames: expose(cookieNames),
   cookies: expose(cookies),
   addCookies: expose(addCookies),
+  visitEach: expose(visitEach),
   report: expose(report),
   screenshot: expose(screenshot),
   closePage: expose(closePage),
