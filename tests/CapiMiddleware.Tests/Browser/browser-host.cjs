@@ -157,18 +157,24 @@ async function addCookies(pageId, list) {
 
 // Many visits in one page, each from a clean cookie jar: the jar gets the visit's cookies ([{ name, value, domain }]),
 // the page opens url (with a Referer, which becomes document.referrer), ready is awaited, and every cookie the browser
-// then holds for url is collected (name, value, domain).
+// then holds for url is collected (name, value, domain). Each url must differ from the one before by more than its
+// fragment, or the browser stays in the same document.
 async function visitEach(pageId, visits, ready) {
   const { context, page } = get(pageId);
   const results = [];
   for (const visit of visits) {
     await context.clearCookies();
     if (visit.cookies.length) await context.addCookies(visit.cookies.map((c) => ({ name: c.name, value: c.value, domain: c.domain, path: '/' })));
-    await page.goto(visit.url, { waitUntil: 'load', referer: visit.referer || undefined });
-    const done = await waitFor(pageId, ready, 5000);
+    await page.goto(visit.url, { waitUntil: 'domcontentloaded', referer: visit.referer || undefined });
+    const probe = '[' + ready + ', document.referrer]';
+    let seen = await page.evaluate(probe);
+    for (const deadline = Date.now() + 5000; !seen[0]; seen = await page.evaluate(probe)) {
+      if (Date.now() >= deadline) throw new Error('Timed out after 5000 ms waiting for: ' + ready + ' on ' + visit.url);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     results.push({
-      ready: typeof done === 'string' ? done : null,
-      referrer: await page.evaluate('document.referrer'),
+      ready: typeof seen[0] === 'string' ? seen[0] : null,
+      referrer: seen[1],
       cookies: (await context.cookies(visit.url)).map((c) => ({ name: c.name, value: c.value, domain: c.domain })),
     });
   }
