@@ -4,7 +4,8 @@
  * Reads the server's JSON data block (#meta-capi-data), fires each server event
  * through the Meta Pixel with the same event ID (so Meta deduplicates the browser
  * and server copies), keeps the first-party _fbc/_fbp cookies in place on pages
- * served without the middleware, and exposes window.metaCapi. Without tracking
+ * served without the middleware, asks Facebook's and Instagram's in-app browsers for
+ * the ad's click ID when the URL lost it, and exposes window.metaCapi. Without tracking
  * consent it writes no cookies and fires nothing, and keeps the Pixel's own consent
  * (fbq('consent', 'grant' | 'revoke')) in step; crawlers get nothing at all.
  *
