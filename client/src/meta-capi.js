@@ -271,8 +271,10 @@
     if (askedInApp || !(ios || android)) return;
     askedInApp = holding = true;
     holdTimer = win.setTimeout(guard, IN_APP_WAIT_MS, release);
+    // The cookie first, then the held calls: the Pixel reads _fbc when its events fire.
     var done = function (clickId) {
       guard(fromInApp, clickId);
+      guard(release);
     };
     try {
       if (ios) {
@@ -296,7 +298,6 @@
   // A late answer is still stored (the server's later events read the cookie), but only with consent, a click ID the
   // URL's rules accept, and no _fbc written meanwhile.
   function fromInApp(clickId) {
-    release();
     var fbcs = readCookies('_fbc');
     if (consent && typeof clickId === 'string' && FBCLID_RE.test(clickId) && !pickClickId(fbcs)) {
       // Any value still there is invalid: a host-only one goes.

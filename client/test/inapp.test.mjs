@@ -73,6 +73,12 @@ function clean(b) {
 test('iOS in-app browser, no fbclid, no _fbc: asks once for clickID, holds the Pixel calls, stores the answer as _fbc on the domain', async () => {
   const bridge = iosBridge();
   const b = page({ bridge, cookie: '_fbp=fb.1.1600000000000.123' });
+  const recording = b.window.fbq;
+  const cookieAtCall = [];
+  b.window.fbq = function () {
+    cookieAtCall.push(b.document.cookie);
+    return recording.apply(this, arguments);
+  };
   assert.deepEqual(bridge.asked, ['clickID']);
   assert.deepEqual(b.clean(b.fbqCalls), []);
   assert.deepEqual(fbcWrites(b), []);
@@ -81,6 +87,7 @@ test('iOS in-app browser, no fbclid, no _fbc: asks once for clickID, holds the P
   await settled();
   assert.deepEqual(fbcWrites(b), [`_fbc=fb.1.${NOW}.${CLICK}; path=/; max-age=7776000; samesite=lax; secure; domain=example.com`]);
   assert.deepEqual(names(b), ['Lead']);
+  assert.match(cookieAtCall[0], new RegExp(`_fbc=fb\\.1\\.${NOW}\\.${CLICK}`), 'the Pixel saw the click ID when the Lead fired');
   // Later calls are not held, and the bridge is not asked again (consent granted again, a second sync).
   b.window.metaCapi.track('AddToCart');
   assert.deepEqual(names(b), ['Lead', 'AddToCart']);
