@@ -28,6 +28,21 @@ public sealed class ClientParamBuilderDifferentialTests(Chromium chromium, ITest
     private const string Domain = ".shop.test";
     private const int DomainIndex = 1;
     private const string Time = "1700000000000";
+    private const string InAppClick = "IwZXh0bgNhZW0BMABhZGlk_InApp-7";
+
+    // The iOS in-app browser's bridge (window.webkit.messageHandlers.browserProperties), answering the click ID; what was
+    // asked is recorded, and __inAppSettled set a task after the answer, when the snippet has stored it.
+    private const string InAppBridge = $$"""
+        (function () {
+          var asked = window.__inAppAsked = [];
+          window.webkit = { messageHandlers: { browserProperties: { postMessage: function (name) {
+            asked.push(name);
+            var answer = Promise.resolve(name === 'clickID' ? '{{InAppClick}}' : '');
+            answer.then(function () { setTimeout(function () { window.__inAppSettled = true; }, 0); });
+            return answer;
+          } } } };
+        })();
+        """;
 
     /// <summary>The snippet's deliberate differences from Meta's client-side builder, each with its reason.</summary>
     public enum Exclusion
@@ -74,6 +89,13 @@ public sealed class ClientParamBuilderDifferentialTests(Chromium chromium, ITest
         /// <c>_fbp</c> is minted.
         /// </summary>
         AppendixMetaWrites = 6,
+
+        /// <summary>
+        /// (7) In an in-app browser, the builder asks for the click ID only when there is no <c>_fbc</c> at all; the snippet
+        /// also when the one there is invalid to it (malformed, or an appendix no Meta library writes): such a value is
+        /// absent to the snippet and the server alike, and the app's click ID replaces it.
+        /// </summary>
+        InAppWithoutValidValue = 7,
     }
 
     private enum CookieAction
@@ -146,7 +168,16 @@ public sealed class ClientParamBuilderDifferentialTests(Chromium chromium, ITest
     private readonly record struct Case(int Number, int Host, bool HostOnly, int Fbc, int Fbp, int Source);
 
     [SkippableFact]
-    public async Task The_snippet_decides_as_Meta_s_client_side_Parameter_Builder_does()
+    public Task The_snippet_decides_as_Meta_s_client_side_Parameter_Builder_does() => CompareAsync(Cases(Sources.Length).ToArray(), inApp: false);
+
+    /// <summary>
+    /// The same in an in-app browser: both get the iOS bridge (an init script), which answers <see cref="InAppClick"/>.
+    /// The sources are limited to none and the query (the rest are the other test's), so it stays short.
+    /// </summary>
+    [SkippableFact]
+    public Task In_an_in_app_browser_the_snippet_recovers_the_click_ID_as_Meta_s_client_side_builder_does() => CompareAsync(Cases(2).ToArray(), inApp: true);
+
+    private async Task CompareAsync(Case[] cases, bool inApp)
     {
         chromium.Require();
         var package = Path.Combine(NodeProcess.RepositoryRoot, "node_modules", "meta-capi-param-builder-clientjs");
@@ -169,13 +200,15 @@ public sealed class ClientParamBuilderDifferentialTests(Chromium chromium, ITest
             $"{{\"v\":1,\"pixelId\":null,\"loadPixel\":false,\"cookieDomain\":\"shop.test\",\"subdomainIndex\":{DomainIndex},\"events\":[]}}" +
             $"</script><script>{snippet}</script></head><body></body></html>";
 
-        var cases = Cases().ToArray();
+        // The snippet does not wait for the in-app answer: it is ready once the bridge has answered and a task has passed.
+        var snippetReady = inApp ? "!!window.metaCapi && (window.__inAppAsked.length === 0 || window.__inAppSettled === true)" : "!!window.metaCapi";
+        string[] bridge = inApp ? [InAppBridge] : [];
         var clock = System.Diagnostics.Stopwatch.StartNew();
         // The three side by side: each host's visits in a page of its own.
         var all = await Task.WhenAll(
-            RunAsync(cases, builderPage, [builder], "window.__done"),
-            RunAsync(cases, staticPage, [], "!!window.metaCapi"),
-            RunAsync(cases, blockPage, [], "!!window.metaCapi"));
+            RunAsync(cases, builderPage, [.. bridge, builder], "window.__done"),
+            RunAsync(cases, staticPage, bridge, snippetReady),
+            RunAsync(cases, blockPage, bridge, snippetReady));
         var reference = all[0];
         var runs = new[] { new Run("static page (domain probed)", all[1]), new Run("server's data block (cookieDomain shop.test)", all[2]) };
         var elapsed = clock.Elapsed;
@@ -192,14 +225,14 @@ public sealed class ClientParamBuilderDifferentialTests(Chromium chromium, ITest
             }
 
             var referenceDecisions = Read(reference[i].Cookies, fbc, fbp, placed, out var rewritten);
-            CheckReferenceClickId(c, referenceDecisions.Fbc);
+            CheckReferenceClickId(c, referenceDecisions.Fbc, inApp);
             var labels = new SortedSet<Exclusion>();
             if (rewritten)
             {
                 labels.Add(Exclusion.NoAppendix);
             }
 
-            var expected = ApplyExclusions(referenceDecisions, fbc, fbp, source, labels);
+            var expected = ApplyExclusions(referenceDecisions, fbc, fbp, source, inApp, labels);
             foreach (var run in runs)
             {
                 var actual = Read(run.Results[i].Cookies, fbc, fbp, placed, out var snippetRewrote);
@@ -216,9 +249,9 @@ public sealed class ClientParamBuilderDifferentialTests(Chromium chromium, ITest
             }
         }
 
-        output.WriteLine($"Meta's client-side Parameter Builder {ReferenceVersion} and the snippet in Chromium: {elapsed.TotalSeconds:0.0} s.");
+        output.WriteLine($"Meta's client-side Parameter Builder {ReferenceVersion} and the snippet in Chromium{(inApp ? ", in-app bridge present" : "")}: {elapsed.TotalSeconds:0.0} s.");
         output.WriteLine(
-            $"Matrix: {Hosts.Length} hosts x {FbcStates.Length} _fbc x {Sources.Length} click-ID sources = {cases.Length} visits, " +
+            $"Matrix: {Hosts.Length} hosts x {FbcStates.Length} _fbc x {cases.Max(c => c.Source) + 1} click-ID sources = {cases.Length} visits, " +
             $"the existing cookies on the domain or host-only in turn, _fbp rotating through {FbpStates.Length} states.");
         foreach (var run in runs)
         {
@@ -237,7 +270,8 @@ public sealed class ClientParamBuilderDifferentialTests(Chromium chromium, ITest
             $"{disagreements.Count} decisions differ from Meta's client-side Parameter Builder; the first ones:\n" + string.Join("\n", disagreements.Take(25)));
     }
 
-    private static IEnumerable<Case> Cases()
+    /// <param name="sources">How many of <see cref="Sources"/>, from the first.</param>
+    private static IEnumerable<Case> Cases(int sources)
     {
         // Where the existing cookies are (on the domain, as the Pixel writes them, or host-only) alternates, and _fbp
         // rotates, so every host sees every _fbc state and click-ID source once, in under a minute of browsing.
@@ -246,7 +280,7 @@ public sealed class ClientParamBuilderDifferentialTests(Chromium chromium, ITest
         {
             for (var fbc = 0; fbc < FbcStates.Length; fbc++)
             {
-                for (var s = 0; s < Sources.Length; s++)
+                for (var s = 0; s < sources; s++)
                 {
                     yield return new Case(n, h, (fbc + s + h) % 2 == 1, fbc, n % FbpStates.Length, s);
                     n++;
@@ -342,16 +376,16 @@ public sealed class ClientParamBuilderDifferentialTests(Chromium chromium, ITest
     }
 
     /// <summary>The test's statement of which click ID the builder takes must hold, or the comparison means nothing.</summary>
-    private static void CheckReferenceClickId(Case c, Decision fbc)
+    private static void CheckReferenceClickId(Case c, Decision fbc, bool inApp)
     {
         if (fbc.Action == CookieAction.Write)
         {
-            Assert.True(fbc.ClickId == Sources[c.Source].MetaClickId, $"{Describe(c)}: the builder wrote the click ID {Shorten(fbc.ClickId)}");
+            Assert.True(fbc.ClickId == (Sources[c.Source].MetaClickId ?? (inApp ? InAppClick : null)), $"{Describe(c)}: the builder wrote the click ID {Shorten(fbc.ClickId)}");
         }
     }
 
     /// <summary>The builder's decisions rewritten by each exclusion whose condition holds; those that changed them are added to <paramref name="labels"/>.</summary>
-    private static Decisions ApplyExclusions(Decisions decisions, string? fbc, string? fbp, Source source, ISet<Exclusion> labels)
+    private static Decisions ApplyExclusions(Decisions decisions, string? fbc, string? fbp, Source source, bool inApp, ISet<Exclusion> labels)
     {
         var (fbcDecision, fbpDecision) = (decisions.Fbc, decisions.Fbp);
         var newClick = new Decision(CookieAction.Write, null, DomainIndex, Domain);
@@ -405,6 +439,12 @@ public sealed class ClientParamBuilderDifferentialTests(Chromium chromium, ITest
         if (fbp is not null && BuilderAccepts(fbp) && !MetaCookies.IsValid(fbp))
         {
             Rewrite(ref fbpDecision, newClick, Exclusion.AppendixMetaWrites);
+        }
+
+        // (7) No click ID and a _fbc the snippet does not accept: in an in-app browser it asks, and stores the answer.
+        if (inApp && click is null && fbc is not null && !MetaCookies.IsValid(fbc))
+        {
+            Rewrite(ref fbcDecision, newClick with { ClickId = InAppClick }, Exclusion.InAppWithoutValidValue);
         }
 
         return new Decisions(fbcDecision, fbpDecision);
