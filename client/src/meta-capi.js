@@ -4,7 +4,8 @@
  * Reads the server's JSON data block (#meta-capi-data), fires each server event
  * through the Meta Pixel with the same event ID (so Meta deduplicates the browser
  * and server copies), keeps the first-party _fbc/_fbp cookies in place on pages
- * served without the middleware, and exposes window.metaCapi. Without tracking
+ * served without the middleware, asks Facebook's and Instagram's in-app browsers for
+ * the ad's click ID when the URL lost it, and exposes window.metaCapi. Without tracking
  * consent it writes no cookies and fires nothing, and keeps the Pixel's own consent
  * (fbq('consent', 'grant' | 'revoke')) in step; crawlers get nothing at all.
  *
@@ -38,6 +39,11 @@
   // How long after start the snippet looks whether fbevents.js replaced the queue stub, and the beacon's limits.
   var REPORT_MS = 3000;
   var MAX_REPORTED_IDS = 50;
+  // How long the snippet holds its Pixel calls for an in-app browser's click ID (see askInApp), so the Pixel's events
+  // can carry it too. On Android the bridge answers in Facebook (FB_IAB, FBAV/397 up) and Instagram (264 up).
+  var IN_APP_WAIT_MS = 500;
+  var IN_APP_ANDROID_FB = 397;
+  var IN_APP_ANDROID_INSTAGRAM = 264;
 
   // Included twice (or the classic and the module build both): the first copy wins.
   if (win && win.__metaCapi) return win.__metaCapi;
@@ -60,6 +66,11 @@
   var pageProcessing = null;
   var pageIds = [];
   var reported = false;
+  // While the in-app browser is asked for a click ID: Pixel calls wait in pending, and so does the Pixel's own script.
+  var holding = false;
+  var holdTimer = null;
+  var afterHold = null;
+  var askedInApp = false;
 
   function warn(e) {
     if (warned) return;
@@ -136,6 +147,11 @@
   function send(args) {
     if (!win) return;
     pending.push(args);
+    drain();
+  }
+
+  function drain() {
+    if (holding) return;
     flush();
     if (pending.length && !timer) {
       deadline = Date.now() + WAIT_MS;
@@ -228,6 +244,9 @@
       writeCookie('_fbc', 'fb.' + cookieIndex() + '.' + now + '.' + fbclid, fbcs.length > 1);
     } else if (fbc && fbcs.length > 1 && cookieDomain()) {
       writeCookie('_fbc', fbc, true);
+    } else if (!fbc) {
+      // No click ID in the URL or the cookies: an in-app browser may still know the ad's.
+      askInApp();
     }
     var fbps = readCookies('_fbp');
     var fbp = pickBrowserId(fbps);
@@ -256,6 +275,64 @@
         });
       }
     }).catch(function () {});
+  }
+
+  // Facebook's and Instagram's in-app browsers answer the page's question for the ad's click ID (Extended Browser
+  // Properties): on iOS a WebKit message handler whose postMessage('clickID') returns a promise, on Android an XHR to
+  // properties://browser/clickID in app versions that support it. Asked once per page; the Pixel calls wait for the
+  // answer, never longer than IN_APP_WAIT_MS.
+  function askInApp() {
+    var w = win.webkit;
+    var ios = w && w.messageHandlers && w.messageHandlers.browserProperties;
+    var ua = String(win.navigator && win.navigator.userAgent);
+    var fb = ua.indexOf('FB_IAB') >= 0;
+    var m = /(FBAV|Instagram)[\/\s](\d+)/.exec(ua);
+    var android = ua.indexOf('Android') >= 0 && (fb || ua.indexOf('Instagram') >= 0) && m &&
+      Number(m[2]) >= (fb ? IN_APP_ANDROID_FB : IN_APP_ANDROID_INSTAGRAM) && win.XMLHttpRequest;
+    if (askedInApp || !(ios || android)) return;
+    askedInApp = holding = true;
+    holdTimer = win.setTimeout(guard, IN_APP_WAIT_MS, release);
+    // The cookie first, then the held calls: the Pixel reads _fbc when its events fire.
+    var done = function (clickId) {
+      guard(fromInApp, clickId);
+      guard(release);
+    };
+    try {
+      if (ios) {
+        ios.postMessage('clickID').then(done, release);
+      } else {
+        var x = new win.XMLHttpRequest();
+        x.open('GET', 'properties://browser/clickID');
+        x.onload = function () {
+          done(x.status >= 200 && x.status < 300 && x.responseText);
+        };
+        x.onerror = release;
+        x.send();
+      }
+    } catch (e) {
+      // A bridge that throws (or answers no promise) answers nothing: the Pixel calls go on at once.
+      warn(e);
+      release();
+    }
+  }
+
+  // A late answer is still stored (the server's later events read the cookie), but only with consent, a click ID the
+  // URL's rules accept, and no _fbc written meanwhile.
+  function fromInApp(clickId) {
+    var fbcs = readCookies('_fbc');
+    if (consent && typeof clickId === 'string' && FBCLID_RE.test(clickId) && !pickClickId(fbcs)) {
+      // Any value still there is invalid: a host-only one goes.
+      writeCookie('_fbc', 'fb.' + cookieIndex() + '.' + Date.now() + '.' + clickId, fbcs.length > 0);
+    }
+  }
+
+  function release() {
+    if (!holding) return;
+    holding = false;
+    win.clearTimeout(holdTimer);
+    if (afterHold) guard(afterHold);
+    afterHold = null;
+    drain();
   }
 
   // The subdomain index of a new value: the data block's, or the number of dots of the domain found.
@@ -314,6 +391,11 @@
     for (var k = 0; k < first.length; k++) q.apply(win, first[k]);
     for (var p = 0; p < pixelIds.length; p++) q('init', pixelIds[p]);
     q('track', 'PageView');
+    if (holding) afterHold = injectPixel;
+    else injectPixel();
+  }
+
+  function injectPixel() {
     var s = doc.createElement('script');
     s.async = true;
     s.src = 'https://connect.facebook.net/en_US/fbevents.js';

@@ -42,11 +42,11 @@ test('dist: one-line banner with name and version, no other comments, small', ()
   const lines = js.split('\n');
   assert.equal(lines[0], `/*! ${pkg.name} v${pkg.version} | CapiMiddleware: Meta Pixel + Conversions API event ID sharing | MIT */`);
   assert.ok(lines.slice(1).every((l) => !/^\s*(\/\/|\/\*|\*)/.test(l)), 'comments stripped');
-  // What a browser downloads is the compressed file: keep it under 5 KB gzipped (and the raw file under 16 KB). It was
-  // 4 KB until real-site identity (issue 15: the cookie domain found as the Pixel finds it, duplicate cookies, _fbi)
-  // took it to 4.2 KB.
+  // What a browser downloads is the compressed file: keep it under 5.5 KB gzipped (and the raw file under 16 KB). It was
+  // 4 KB until identity on real sites (issue 15: the cookie domain found as the Pixel finds it, duplicate cookies,
+  // _fbi, cached pages, the in-app browsers' click ID) took it from 3.9 to 5.2 KB.
   assert.ok(Buffer.byteLength(js) < 16384, `dist/meta-capi.js is ${Buffer.byteLength(js)} bytes`);
-  assert.ok(gzipSync(js).length < 5120, `dist/meta-capi.js is ${gzipSync(js).length} bytes gzipped`);
+  assert.ok(gzipSync(js).length < 5632, `dist/meta-capi.js is ${gzipSync(js).length} bytes gzipped`);
   assert.ok(js.endsWith('})(typeof window !== \'undefined\' ? window : null);\n'));
   const mjs = read('../dist/meta-capi.mjs');
   assert.ok(mjs.startsWith(`${lines[0]}\nvar metaCapi = (function (win) {`));

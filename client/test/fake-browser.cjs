@@ -145,7 +145,8 @@ function createRecordingFbq(calls) {
  * Creates a fake browser page.
  * options: url, cookie, domainCookies ([{ name, value, domain }]), fetch ((url, init) => { ok, text() }), dataBlockJson (string|null), fbqPresent, readyState ('complete'|'interactive'|'loading'),
  *   timers ('real'|'manual'), now (start of the manual clock), crypto (false to remove it),
- *   cookieThrows, fbqThrows, nonce (of document.currentScript).
+ *   cookieThrows, fbqThrows, nonce (of document.currentScript), userAgent, globals (more window properties, e.g. an
+ *   in-app browser's webkit or XMLHttpRequest).
  */
 function createBrowser(options = {}) {
   const url = new URL(options.url || 'https://shop.example.com/');
@@ -237,7 +238,7 @@ function createBrowser(options = {}) {
     document,
     location,
     navigator: {
-      userAgent: 'Mozilla/5.0 (fake-browser)',
+      userAgent: options.userAgent || 'Mozilla/5.0 (fake-browser)',
       language: 'en-US',
       sendBeacon(url, data) {
         beacons.push({ url: String(url), data: String(data) });
@@ -269,6 +270,7 @@ function createBrowser(options = {}) {
       return Promise.resolve().then(() => options.fetch(String(url), init));
     };
   }
+  Object.assign(sandbox, options.globals || {});
   sandbox.window = sandbox;
   sandbox.self = sandbox;
   if (options.fbqPresent) sandbox.fbq = options.fbqThrows ? throwingFbq(fbqCalls) : createRecordingFbq(fbqCalls);

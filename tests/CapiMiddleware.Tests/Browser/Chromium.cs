@@ -65,11 +65,17 @@ public sealed class Chromium : IAsyncLifetime
     /// <summary>A fresh browser context (its own cookies) and page.</summary>
     /// <param name="fbevents">A stand-in for Meta's fbevents.js to serve instead of blocking it.</param>
     /// <param name="cachedPages">Path to HTML body: pages the browser gets without the server seeing the request.</param>
+    /// <param name="userAgent">The browser's user agent in this context (an in-app browser's, say).</param>
+    /// <param name="initScripts">Scripts run in every document before its own (what an in-app browser injects, a library).</param>
     /// <param name="forwardedFor">Requests to this path come as through a proxy from this address (X-Forwarded-For).</param>
     public async Task<BrowserPage> NewPageAsync(
-        string? fbevents = null, IReadOnlyDictionary<string, string>? cachedPages = null, (string Path, string Address)? forwardedFor = null)
+        string? fbevents = null,
+        IReadOnlyDictionary<string, string>? cachedPages = null,
+        string? userAgent = null,
+        IReadOnlyList<string>? initScripts = null,
+        (string Path, string Address)? forwardedFor = null)
     {
-        var options = new NewPageOptions(fbevents, cachedPages, forwardedFor is { } f ? new ForwardedFor(f.Path, f.Address) : null);
+        var options = new NewPageOptions(fbevents, cachedPages, userAgent, initScripts, forwardedFor is { } f ? new ForwardedFor(f.Path, f.Address) : null);
         var id = await _node!.InvokeAsync<string>(HostModule, "newPage", _browserId, options);
         return new BrowserPage(_node, id);
     }
@@ -77,6 +83,8 @@ public sealed class Chromium : IAsyncLifetime
     private sealed record NewPageOptions(
         [property: JsonPropertyName("fbevents")] string? Fbevents,
         [property: JsonPropertyName("cachedPages")] IReadOnlyDictionary<string, string>? CachedPages,
+        [property: JsonPropertyName("userAgent")] string? UserAgent,
+        [property: JsonPropertyName("initScripts")] IReadOnlyList<string>? InitScripts,
         [property: JsonPropertyName("forwardedFor")] ForwardedFor? ForwardedFor);
 
     private sealed record ForwardedFor(
@@ -122,6 +130,12 @@ public sealed class BrowserPage(NodeProcess node, string id) : IAsyncDisposable
     /// <summary>Gives the browser cookies as another script (Meta's Pixel) left them before this visit.</summary>
     public Task AddCookiesAsync(params BrowserCookie[] cookies) => Call<bool>("addCookies", (object)cookies);
 
+    /// <summary>
+    /// Opens each visit's URL in turn from a clean cookie jar holding only the visit's cookies, waits until
+    /// <paramref name="ready"/> is truthy, and collects the cookies the browser then holds for the URL.
+    /// </summary>
+    public Task<VisitResult[]> VisitEachAsync(IReadOnlyList<Visit> visits, string ready) => Call<VisitResult[]>("visitEach", visits, ready);
+
     public Task<PageReport> ReportAsync() => Call<PageReport>("report");
 
     /// <summary>Saves a PNG of the page, <paramref name="width"/> by <paramref name="height"/> CSS pixels, animations finished.</summary>
@@ -135,6 +149,18 @@ public sealed class BrowserPage(NodeProcess node, string id) : IAsyncDisposable
     public sealed record Navigation(
         [property: JsonPropertyName("status")] int Status,
         [property: JsonPropertyName("setCookies")] string[] SetCookies);
+
+    /// <summary>One visit of <see cref="VisitEachAsync"/>: the URL, its Referer (or null), the cookies held before.</summary>
+    public sealed record Visit(
+        [property: JsonPropertyName("url")] string Url,
+        [property: JsonPropertyName("referer")] string? Referer,
+        [property: JsonPropertyName("cookies")] BrowserCookie[] Cookies);
+
+    /// <summary>What a visit left: the ready expression's value when it was a string (an error), document.referrer, the cookies.</summary>
+    public sealed record VisitResult(
+        [property: JsonPropertyName("ready")] string? Ready,
+        [property: JsonPropertyName("referrer")] string Referrer,
+        [property: JsonPropertyName("cookies")] BrowserCookie[] Cookies);
 
     public sealed record PageReport(
         [property: JsonPropertyName("errors")] string[] Errors,

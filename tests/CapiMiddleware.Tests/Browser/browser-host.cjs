@@ -33,11 +33,14 @@ async function launch(options) {
   return keep({ browser });
 }
 
-// A fresh context (own cookies) and page, with Meta's hosts blocked and every error collected.
+// A fresh context (own cookies) and page, with Meta's hosts blocked and every error collected. options.userAgent
+// replaces the browser's; options.initScripts run in every document before its own scripts (a stand-in for what an
+// in-app browser injects, or a library the test loads).
 async function newPage(browserId, options) {
   options = options || {};
   const { browser } = get(browserId);
-  const context = await browser.newContext();
+  const context = await browser.newContext(options.userAgent ? { userAgent: options.userAgent } : {});
+  for (const content of options.initScripts || []) await context.addInitScript({ content });
   const state = { context, page: null, errors: [], violations: [], blocked: [] };
 
   await context.exposeBinding('__capiTestViolation', (_source, text) => { state.violations.push(text); });
@@ -160,6 +163,32 @@ async function addCookies(pageId, list) {
   return true;
 }
 
+// Many visits in one page, each from a clean cookie jar: the jar gets the visit's cookies ([{ name, value, domain }]),
+// the page opens url (with a Referer, which becomes document.referrer), ready is awaited, and every cookie the browser
+// then holds for url is collected (name, value, domain). Each url must differ from the one before by more than its
+// fragment, or the browser stays in the same document.
+async function visitEach(pageId, visits, ready) {
+  const { context, page } = get(pageId);
+  const results = [];
+  for (const visit of visits) {
+    await context.clearCookies();
+    if (visit.cookies.length) await context.addCookies(visit.cookies.map((c) => ({ name: c.name, value: c.value, domain: c.domain, path: '/' })));
+    await page.goto(visit.url, { waitUntil: 'domcontentloaded', referer: visit.referer || undefined });
+    const probe = '[' + ready + ', document.referrer]';
+    let seen = await page.evaluate(probe);
+    for (const deadline = Date.now() + 5000; !seen[0]; seen = await page.evaluate(probe)) {
+      if (Date.now() >= deadline) throw new Error('Timed out after 5000 ms waiting for: ' + ready + ' on ' + visit.url);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    results.push({
+      ready: typeof seen[0] === 'string' ? seen[0] : null,
+      referrer: seen[1],
+      cookies: (await context.cookies(visit.url)).map((c) => ({ name: c.name, value: c.value, domain: c.domain })),
+    });
+  }
+  return results;
+}
+
 async function report(pageId) {
   const state = get(pageId);
   return { errors: state.errors.slice(), violations: state.violations.slice(), blocked: state.blocked.slice() };
@@ -206,6 +235,7 @@ module.exports = {
   cookieNames: expose(cookieNames),
   cookies: expose(cookies),
   addCookies: expose(addCookies),
+  visitEach: expose(visitEach),
   report: expose(report),
   screenshot: expose(screenshot),
   closePage: expose(closePage),
