@@ -20,10 +20,20 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
     private const int SchemaVersion = 1;
     private const int MaxOperationsPerTransaction = 1024;
     private const int DeadLetterHistory = 10_000;
+    private const int IncrementalVacuum = 2; // PRAGMA auto_vacuum: 0 none, 1 full, 2 incremental
 
     // How often a waiting sender looks for rows it was not told about: another process's enqueues, due retries.
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
+
+    // Free pages are given back to the disk once there are this many (4 KB each), in steps of at most this many pages,
+    // each a write transaction of its own, so an enqueue never waits behind more than one step.
+    internal const int VacuumThresholdPages = 256;
+    internal const int VacuumPagesPerStep = 2_048;
+    private const int VacuumStepsPerTick = 16;
+
+    // The write-ahead log is cut back to this size when it restarts after a checkpoint (it keeps its largest size otherwise).
+    private const long WalSizeLimit = 4 * 1024 * 1024;
 
     private readonly SqliteConnection _writeConnection;
     private readonly SqliteConnection _readConnection;
@@ -86,7 +96,7 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
 
             write = new SqliteConnection(connectionString);
             write.Open();
-            CreateSchema(write);
+            CreateSchema(write, fullPath, logger);
             read = new SqliteConnection(connectionString);
             read.Open();
             Execute(read, "PRAGMA busy_timeout = 5000;");
@@ -354,7 +364,8 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
 
     /// <summary>
     /// Copies the log into the database once a second, on the reader's connection, so that the writer never waits
-    /// for the disk's flush and the log does not grow without end.
+    /// for the disk's flush and the log does not grow without end; then gives the pages a drained backlog freed back
+    /// to the disk, a bounded step at a time through the writer.
     /// </summary>
     private async Task CheckpointLoopAsync()
     {
@@ -363,18 +374,23 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
             {
-                await _readLock.WaitAsync(_closing.Token).ConfigureAwait(false);
-                try
+                var freePages = await CheckpointAsync("PASSIVE").ConfigureAwait(false);
+                if (freePages < VacuumThresholdPages)
                 {
-                    Execute(_readConnection, "PRAGMA wal_checkpoint(PASSIVE);");
+                    continue;
                 }
-                catch (SqliteException ex)
+
+                for (var step = 0; step < VacuumStepsPerTick && freePages >= VacuumThresholdPages; step++)
                 {
-                    Log.CheckpointFailed(_logger, ex);
+                    freePages = await Submit(new VacuumOperation()).ConfigureAwait(false);
                 }
-                finally
+
+                if (freePages < VacuumThresholdPages)
                 {
-                    _readLock.Release();
+                    // Done: copy the moved pages into the database, which cuts the file, then empty the log. The copy
+                    // runs passive, beside the writer; the truncation then holds the writer off only for a moment.
+                    await CheckpointAsync("PASSIVE").ConfigureAwait(false);
+                    await CheckpointAsync("TRUNCATE").ConfigureAwait(false);
                 }
             }
         }
@@ -382,10 +398,38 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
         {
             // Closing.
         }
+        catch (ObjectDisposedException)
+        {
+            // Closing: the writer no longer takes operations.
+        }
     }
 
-    private static void CreateSchema(SqliteConnection connection)
+    /// <summary>A checkpoint in <paramref name="mode"/>; returns how many pages of the database are free (0 when it failed).</summary>
+    private async Task<long> CheckpointAsync(string mode)
     {
+        await _readLock.WaitAsync(_closing.Token).ConfigureAwait(false);
+        try
+        {
+            Execute(_readConnection, $"PRAGMA wal_checkpoint({mode});");
+            return Scalar(_readConnection, "PRAGMA freelist_count");
+        }
+        catch (SqliteException ex)
+        {
+            Log.CheckpointFailed(_logger, ex);
+            return 0;
+        }
+        finally
+        {
+            _readLock.Release();
+        }
+    }
+
+    private static void CreateSchema(SqliteConnection connection, string path, ILogger logger)
+    {
+        // Incremental vacuuming lets the file shrink after a backlog drains (the checkpointer runs it, in steps). It can
+        // only be chosen before the first table exists; a file from an earlier version is rebuilt once, below.
+        Execute(connection, "PRAGMA auto_vacuum = INCREMENTAL;");
+
         // WAL: readers never wait for the writer, and a commit appends to the log instead of rewriting pages.
         // synchronous=NORMAL: a commit is in the log, in the operating system's hands, before the enqueue completes,
         // so it survives the process being killed; only the checkpoints (below, off the writer) wait for the disk.
@@ -397,7 +441,7 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
             throw new InvalidOperationException($"MetaConversions:Outbox:Path: the file system does not support SQLite's WAL mode (got '{mode}').");
         }
 
-        Execute(connection, "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA busy_timeout = 5000;");
+        Execute(connection, $"PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA busy_timeout = 5000; PRAGMA journal_size_limit = {WalSizeLimit};");
         var version = Scalar(connection, "PRAGMA user_version");
         if (version > SchemaVersion)
         {
@@ -425,6 +469,30 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
             CREATE INDEX IF NOT EXISTS outbox_dead ON outbox (dead_at, id) WHERE dead_at IS NOT NULL;
             PRAGMA user_version = 1;
             """);
+
+        if (Scalar(connection, "PRAGMA auto_vacuum") != IncrementalVacuum)
+        {
+            TurnOnIncrementalVacuum(connection, path, logger);
+        }
+    }
+
+    /// <summary>
+    /// A file created before incremental vacuuming keeps its largest size for ever: rebuild it once (VACUUM, which
+    /// applies the mode set above). VACUUM is one transaction: if it fails (another process reads the file), nothing
+    /// changes and the next start tries again.
+    /// </summary>
+    private static void TurnOnIncrementalVacuum(SqliteConnection connection, string path, ILogger logger)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            Execute(connection, "VACUUM;");
+            Log.SqliteOutboxRebuilt(logger, path, clock.Elapsed);
+        }
+        catch (SqliteException ex)
+        {
+            Log.SqliteOutboxRebuildFailed(logger, path, ex);
+        }
     }
 
     private static void Execute(SqliteConnection connection, string sql)
