@@ -35,6 +35,11 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
     // The write-ahead log is cut back to this size when it restarts after a checkpoint (it keeps its largest size otherwise).
     private const long WalSizeLimit = 4 * 1024 * 1024;
 
+    // Under steady writes the log rarely restarts on its own (a commit lands between every checkpoint and the next
+    // write): past this many frames (about 16 MB) the checkpointer empties it, waiting at most a moment for the writer.
+    private const long WalTruncateFrames = 4_096;
+    private const int TruncateBusyTimeoutMs = 50;
+
     private readonly SqliteConnection _writeConnection;
     private readonly SqliteConnection _readConnection;
     private readonly SemaphoreSlim _readLock = new(1, 1);
@@ -374,7 +379,12 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
             {
-                var freePages = await CheckpointAsync("PASSIVE").ConfigureAwait(false);
+                var (logFrames, freePages) = await CheckpointAsync().ConfigureAwait(false);
+                if (logFrames >= WalTruncateFrames)
+                {
+                    await TruncateLogAsync().ConfigureAwait(false);
+                }
+
                 if (freePages < VacuumThresholdPages)
                 {
                     continue;
@@ -389,8 +399,8 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
                 {
                     // Done: copy the moved pages into the database, which cuts the file, then empty the log. The copy
                     // runs passive, beside the writer; the truncation then holds the writer off only for a moment.
-                    await CheckpointAsync("PASSIVE").ConfigureAwait(false);
-                    await CheckpointAsync("TRUNCATE").ConfigureAwait(false);
+                    await CheckpointAsync().ConfigureAwait(false);
+                    await TruncateLogAsync().ConfigureAwait(false);
                 }
             }
         }
@@ -404,22 +414,63 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
         }
     }
 
-    /// <summary>A checkpoint in <paramref name="mode"/>; returns how many pages of the database are free (0 when it failed).</summary>
-    private async Task<long> CheckpointAsync(string mode)
+    /// <summary>
+    /// A passive checkpoint, beside the writer; returns how many frames the log holds and how many pages of the database
+    /// are free (zeros when it failed).
+    /// </summary>
+    private async Task<(long LogFrames, long FreePages)> CheckpointAsync()
     {
         await _readLock.WaitAsync(_closing.Token).ConfigureAwait(false);
         try
         {
-            Execute(_readConnection, $"PRAGMA wal_checkpoint({mode});");
-            return Scalar(_readConnection, "PRAGMA freelist_count");
+            long logFrames;
+            using (var checkpoint = _readConnection.CreateCommand())
+            {
+                // One row: busy, frames in the log, frames copied into the database.
+                checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+                using var reader = checkpoint.ExecuteReader();
+                logFrames = reader.Read() ? reader.GetInt64(1) : 0;
+            }
+
+            return (logFrames, Scalar(_readConnection, "PRAGMA freelist_count"));
         }
         catch (SqliteException ex)
         {
             Log.CheckpointFailed(_logger, ex);
-            return 0;
+            return (0, 0);
         }
         finally
         {
+            _readLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Empties the log (right after a passive checkpoint, little is left to copy). It needs a moment without a writer:
+    /// it waits for one at most <see cref="TruncateBusyTimeoutMs"/> and otherwise gives up until the next tick.
+    /// </summary>
+    private async Task TruncateLogAsync()
+    {
+        await _readLock.WaitAsync(_closing.Token).ConfigureAwait(false);
+        try
+        {
+            Execute(_readConnection, $"PRAGMA busy_timeout = {TruncateBusyTimeoutMs}; PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+        catch (SqliteException ex)
+        {
+            Log.CheckpointFailed(_logger, ex);
+        }
+        finally
+        {
+            try
+            {
+                Execute(_readConnection, "PRAGMA busy_timeout = 5000;");
+            }
+            catch (SqliteException ex)
+            {
+                Log.CheckpointFailed(_logger, ex);
+            }
+
             _readLock.Release();
         }
     }
