@@ -44,6 +44,7 @@ public sealed class MetaOutageTests(RedisServer redis, ITestOutputHelper output)
         }
 
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var wire = new OutageWire();
         WatchedStore? watched = null;
         await using var app = await TestApp.StartAsync(
             o =>
@@ -61,15 +62,17 @@ public sealed class MetaOutageTests(RedisServer redis, ITestOutputHelper output)
             {
                 s.AddSingleton<TimeProvider>(time);
                 s.AddSingleton<IOutboxStore>(sp => watched = new WatchedStore(OutboxProviders.Create(sp)));
+                s.AddHttpClient(GraphApiClient.HttpClientName).AddHttpMessageHandler(() => new OutageWireHandler(wire));
             },
             graphOptions: new FakeGraphApiOptions { TimeProvider = time });
 
         var graph = app.Graph!;
-        var down = true;
         long failedAnswers = 0;
-        graph.Responder = _ =>
+        graph.Responder = request =>
         {
-            if (!Volatile.Read(ref down))
+            // A request is answered as Meta was when it left the app: one sent during the outage fails even if it
+            // arrives a moment after (the fake server reads a large body slowly), so none is accepted twice.
+            if (!request.Headers.ContainsKey(OutageWire.SentDuringOutage))
             {
                 return null; // validated and accepted, as Meta does
             }
@@ -119,11 +122,10 @@ public sealed class MetaOutageTests(RedisServer redis, ITestOutputHelper output)
         Assert.True(failedDuringOutage >= 10, $"the sender kept trying through the outage ({failedDuringOutage} failed requests)");
 
         // Meta is back: the clock keeps moving until everything accepted has arrived and the store is empty. It stands
-        // still while Graph is answering a request: a real millisecond must not become ten simulated seconds, or the
-        // attempt time-out would give up on an answer on its way, and the batch would be sent again (Meta would
+        // still while a request sent since is on its way: a real millisecond must not become ten simulated seconds, or
+        // the attempt time-out would give up on an answer on its way and the batch would go again (Meta would
         // deduplicate it; here it would be a duplicate that no real outage causes).
-        var recoveredAt = graph.Requests.Count;
-        Volatile.Write(ref down, false);
+        wire.Down = false;
         var recovery = TimeSpan.Zero;
         await Eventually.TrueAsync(
             async () =>
@@ -133,7 +135,7 @@ public sealed class MetaOutageTests(RedisServer redis, ITestOutputHelper output)
                     return true;
                 }
 
-                if (graph.Requests.Skip(recoveredAt).All(r => r.IsAnswered))
+                if (wire.InFlightSinceRecovery == 0)
                 {
                     time.Advance(Step);
                     recovery += Step;
@@ -163,6 +165,50 @@ public sealed class MetaOutageTests(RedisServer redis, ITestOutputHelper output)
         output.WriteLine($"{provider}: {arrivals:N0} purchases in a simulated hour of outage, {accepted.Count:N0} accepted, {dropped:N0} dropped; " +
             $"{failedDuringOutage:N0} failed requests; most in the store {mostHeld:N0}, most held by the sender at once {watched.MostOutstanding:N0}; " +
             $"all delivered once, {recovery.TotalSeconds:N0} simulated seconds after Meta came back.");
+    }
+
+    /// <summary>Whether Meta is down, as the app's requests see it when they leave, and the requests on their way since.</summary>
+    private sealed class OutageWire
+    {
+        public const string SentDuringOutage = "X-Test-Sent-During-Outage";
+
+        private int _inFlight;
+        private volatile bool _down = true;
+
+        public bool Down
+        {
+            get => _down;
+            set => _down = value;
+        }
+
+        public int InFlightSinceRecovery => Volatile.Read(ref _inFlight);
+
+        public void Leaving() => Interlocked.Increment(ref _inFlight);
+
+        public void Back() => Interlocked.Decrement(ref _inFlight);
+    }
+
+    /// <summary>On the library's Graph client: marks what leaves during the outage, counts what leaves after it.</summary>
+    private sealed class OutageWireHandler(OutageWire wire) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (wire.Down)
+            {
+                request.Headers.Add(OutageWire.SentDuringOutage, "1");
+                return await base.SendAsync(request, cancellationToken);
+            }
+
+            wire.Leaving();
+            try
+            {
+                return await base.SendAsync(request, cancellationToken);
+            }
+            finally
+            {
+                wire.Back();
+            }
+        }
     }
 
     /// <summary>
