@@ -28,7 +28,7 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
 
     // Free pages are given back to the disk once there are this many (4 KB each), in steps of at most this many pages,
     // each a write transaction of its own, so an enqueue never waits behind more than one step (0.2-0.3 ms for 256
-    // pages on the development machine; a step of 2,048 took 10-13 ms). Up to 64 MB a second.
+    // pages on the development machine; a step of 2,048 took 9-13 ms). Up to 64 MB a second.
     internal const int VacuumThresholdPages = 256;
     internal const int VacuumPagesPerStep = 256;
     private const int VacuumStepsPerTick = 64;
