@@ -105,6 +105,12 @@ internal static partial class Log
     [LoggerMessage(47, LogLevel.Warning, "Could not checkpoint the SQLite outbox's write-ahead log; trying again in a second.", EventName = "CheckpointFailed")]
     public static partial void CheckpointFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(58, LogLevel.Information, "The SQLite outbox at {Path} was created before it could give freed space back to the disk; rebuilt once (VACUUM) with incremental vacuuming on, in {Elapsed}.", EventName = "SqliteOutboxRebuilt")]
+    public static partial void SqliteOutboxRebuilt(ILogger logger, string path, TimeSpan elapsed);
+
+    [LoggerMessage(59, LogLevel.Warning, "Could not turn on incremental vacuuming in the SQLite outbox at {Path} (another process has it open?); the file keeps its size after a backlog drains. Trying again at the next start.", EventName = "SqliteOutboxRebuildFailed")]
+    public static partial void SqliteOutboxRebuildFailed(ILogger logger, string path, Exception exception);
+
     [LoggerMessage(48, LogLevel.Warning, "Could not dead-letter {Count} outbox entries too old to send; they are dropped when next leased.", EventName = "StaleDropFailed")]
     public static partial void StaleDropFailed(ILogger logger, Exception exception, int count);
 

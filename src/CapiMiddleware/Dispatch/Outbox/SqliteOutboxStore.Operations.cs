@@ -172,6 +172,30 @@ internal sealed partial class SqliteOutboxStore
         protected override bool Result() => true;
     }
 
+    /// <summary>
+    /// Gives up to <see cref="VacuumPagesPerStep"/> free pages back to the disk (the file shrinks at the next
+    /// checkpoint); returns how many free pages are left.
+    /// </summary>
+    private sealed class VacuumOperation : WriteOperation<long>
+    {
+        private long _left;
+
+        public override void Execute(Commands commands, long now)
+        {
+            using (var reader = commands.IncrementalVacuum.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    // Each row is one page moved; reading them all runs the whole step.
+                }
+            }
+
+            _left = Convert.ToInt64(commands.FreePages.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        protected override long Result() => _left;
+    }
+
     /// <summary>The writer's statements, prepared once.</summary>
     private sealed class Commands : IDisposable
     {
@@ -204,7 +228,10 @@ internal sealed partial class SqliteOutboxStore
             Release = Create(connection,
                 "UPDATE outbox SET lease_owner = NULL, due_at = $now WHERE lease_owner = $owner AND due_at IS NOT NULL",
                 "$owner", "$now");
-            _all = [Insert, Lease, Delete, Retry, DeadLetter, PruneDeadLetters, Renew, Release];
+            // A pragma takes no parameters: the step's size is part of the statement.
+            IncrementalVacuum = Create(connection, $"PRAGMA incremental_vacuum({VacuumPagesPerStep})");
+            FreePages = Create(connection, "PRAGMA freelist_count");
+            _all = [Insert, Lease, Delete, Retry, DeadLetter, PruneDeadLetters, Renew, Release, IncrementalVacuum, FreePages];
         }
 
         public SqliteCommand Insert { get; }
@@ -222,6 +249,10 @@ internal sealed partial class SqliteOutboxStore
         public SqliteCommand Renew { get; }
 
         public SqliteCommand Release { get; }
+
+        public SqliteCommand IncrementalVacuum { get; }
+
+        public SqliteCommand FreePages { get; }
 
         public void Use(SqliteTransaction transaction)
         {

@@ -3,6 +3,7 @@ using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Events;
 using CapiMiddleware.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
@@ -81,6 +82,99 @@ public sealed class SqliteOutboxStoreTests(ITestOutputHelper output) : SharedOut
 
         Assert.Contains("MetaConversions:Outbox:Path", error.Message);
         Assert.Contains(blocker, error.Message);
+    }
+
+    /// <summary>
+    /// A backlog of 20,000 realistic events (an outage's worth) fills the file; once it has drained, incremental
+    /// vacuuming on the checkpoint timer gives the space back. Sizes are the database plus its write-ahead log.
+    /// </summary>
+    [Fact]
+    public async Task The_file_shrinks_to_a_small_fraction_once_a_backlog_has_drained()
+    {
+        const int Backlog = 20_000;
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = OpenAt(PathOf(), time);
+        var empty = FileSize(PathOf());
+        for (var start = 0; start < Backlog; start += 500)
+        {
+            await Task.WhenAll(Enumerable.Range(start, 500).Select(n => store.EnqueueAsync(RealEntry($"e{n}"), default).AsTask()));
+        }
+
+        // The checkpointer copies the log into the database on its timer.
+        await Eventually.TrueAsync(() => Tick(time) && new FileInfo(PathOf()).Length > Backlog * 500L, $"the backlog is checkpointed into the database ({new FileInfo(PathOf()).Length:N0} B, log {FileSize(PathOf()):N0} B)");
+        var full = FileSize(PathOf());
+
+        var drained = 0;
+        while (await store.LeaseAsync(1_000, TimeSpan.Zero, default) is { Count: > 0 } batch)
+        {
+            await store.AcknowledgeAsync(batch, default);
+            drained += batch.Count;
+        }
+
+        Assert.Equal(Backlog, drained);
+        // Done when the log has been emptied: the checkpointer's last step once no free pages are left.
+        await Eventually.TrueAsync(
+            () => Tick(time) && FileSize(PathOf()) < full / 20 && new FileInfo(PathOf() + "-wal").Length == 0,
+            $"the file shrinks below a twentieth of {full:N0} bytes");
+        var after = FileSize(PathOf());
+        Assert.Equal(0, await store.CountAsync(default));
+        output.WriteLine($"SQLite outbox file (database + write-ahead log): new {empty:N0} B, with {Backlog:N0} events {full:N0} B, " +
+            $"drained and vacuumed {after:N0} B ({100.0 * after / full:0.0}%).");
+
+        // Still a working outbox.
+        await store.EnqueueAsync(RealEntry("after"), default);
+        Assert.Equal("after", Assert.Single(await store.LeaseAsync(10, TimeSpan.Zero, default)).EventId);
+    }
+
+    [Fact]
+    public async Task A_file_from_before_incremental_vacuuming_is_rebuilt_once_and_keeps_its_entries()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var first = OpenAt(PathOf(), time);
+        await first.EnqueueAsync(Entry("kept"), default);
+        await first.DisposeAsync();
+        // What an earlier version left: the same schema, without auto-vacuum.
+        SetAutoVacuum(PathOf(), "NONE");
+        Assert.Equal(0, AutoVacuum(PathOf()));
+
+        var logs = new LogCapture();
+        var reopened = Track(SqliteOutboxStore.Open(PathOf(), LeaseTimeout, time, Stale, logs.CreateLogger("CapiMiddleware.Outbox")));
+
+        Assert.Equal(2, AutoVacuum(PathOf())); // incremental
+        Assert.Single(logs.WithEventId(58));
+        Assert.Equal("kept", Assert.Single(await reopened.LeaseAsync(10, TimeSpan.Zero, default)).EventId);
+        await reopened.DisposeAsync();
+
+        var again = new LogCapture();
+        Track(SqliteOutboxStore.Open(PathOf(), LeaseTimeout, time, Stale, again.CreateLogger("CapiMiddleware.Outbox")));
+        Assert.Empty(again.WithEventId(58)); // once
+    }
+
+    private static bool Tick(FakeTimeProvider time)
+    {
+        time.Advance(TimeSpan.FromSeconds(1));
+        return true;
+    }
+
+    private static long FileSize(string path) =>
+        new FileInfo(path).Length + (File.Exists(path + "-wal") ? new FileInfo(path + "-wal").Length : 0);
+
+    private static long AutoVacuum(string path)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA auto_vacuum";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static void SetAutoVacuum(string path, string mode)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"PRAGMA auto_vacuum = {mode}; VACUUM;";
+        command.ExecuteNonQuery();
     }
 
     /// <summary>
