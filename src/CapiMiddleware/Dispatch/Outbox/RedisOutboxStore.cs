@@ -59,6 +59,11 @@ internal sealed class RedisOutboxStore : IOutboxStore, IAsyncDisposable
         return 0
         """;
 
+    // One read of both: an entry moving between the stream and the retries between two reads would be counted twice.
+    private const string CountScript = """
+        return redis.call('XLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2])
+        """;
+
     private const string AcknowledgeScript = """
         redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
         return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
@@ -158,9 +163,7 @@ internal sealed class RedisOutboxStore : IOutboxStore, IAsyncDisposable
 
     public async ValueTask<long> CountAsync(CancellationToken cancellationToken)
     {
-        var waiting = _redis.StreamLengthAsync(_stream);
-        var delayed = _redis.SortedSetLengthAsync(_delayed);
-        return await waiting.ConfigureAwait(false) + await delayed.ConfigureAwait(false);
+        return (long)await _redis.ScriptEvaluateAsync(CountScript, [_stream, _delayed]).ConfigureAwait(false);
     }
 
     public async ValueTask<bool> EnqueueAsync(OutboxEntry entry, CancellationToken cancellationToken)
