@@ -184,7 +184,7 @@ internal static partial class CheckoutLatency
                 ["MetaConversions:GraphApiBaseUrl"] = graphUrl,
             };
             _factory = new ShopFactory(settings, Naive);
-            _factory.UseKestrel(0);
+            _factory.UseKestrel(); // the port from configuration (urls): UseKestrel(0) races the app's own bind (dotnet/aspnetcore #67714)
             _factory.StartServer();
             var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var baseUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
@@ -308,6 +308,7 @@ internal static partial class CheckoutLatency
                 builder.UseSetting(key, value);
             }
 
+            builder.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
             builder.ConfigureLogging(logging => logging.ClearProviders());
             if (naive)
             {

@@ -54,7 +54,10 @@ public class SampleApp<TEntryPoint> : IAsyncLifetime
     {
         Graph = await FakeGraphApiServer.StartAsync();
         _factory = new Factory(Graph, Logs, SendsToGraph, Posts);
-        _factory.UseKestrel(0);
+        // The port comes from configuration (urls, below), not UseKestrel(0): that overload clears the server's addresses
+        // after the app has started binding them on its own thread, and throws when the bind wins (dotnet/aspnetcore
+        // #67714, seen once on CI here).
+        _factory.UseKestrel();
         _factory.StartServer();
         var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
@@ -110,6 +113,7 @@ public class SampleApp<TEntryPoint> : IAsyncLifetime
                 builder.UseSetting("MetaConversions:Pixels:0:Hosts:0", SecondStoreHost);
             }
 
+            builder.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
             builder.UseSetting("MetaConversions:FlushInterval", "00:00:00.050");
             builder.UseSetting("MetaConversions:RetryBaseDelay", "00:00:00.010");
             builder.ConfigureLogging(l => l.AddProvider(logs));
