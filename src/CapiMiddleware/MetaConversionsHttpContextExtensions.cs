@@ -71,6 +71,41 @@ public static class MetaConversionsHttpContextExtensions
             .DeclareAwaitingResponse(context, eventName);
     }
 
+    /// <summary>
+    /// Captures this visitor's identity under <paramref name="key"/> when they start paying (the action that creates the
+    /// pending order and sends them to the payment provider): click ID, browser ID, IP address, user agent, page URL,
+    /// consent, and the user fields <paramref name="user"/> sets, hashed before they are kept. The payment provider's
+    /// webhook then reports the Purchase with
+    /// <c>queue.EnqueueAsync(new ConversionEvent("Purchase") { ... }.WithIdentityOf(key))</c>. Kept in the durable
+    /// outbox store when there is one (SQLite, Redis: another node may receive the webhook), else in memory, for
+    /// <c>MetaConversions:Identities:Lifetime</c>, and used once. Without consent only that fact is kept, and the
+    /// confirmation reports nothing. Never throws into the request once the key is valid.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var order = await orders.CreatePendingAsync(form);
+    /// await HttpContext.CaptureMetaIdentityAsync(order.Id, u => { u.Email = form.Email; u.Phone = form.Phone; });
+    /// return Redirect(await payments.CreateSessionAsync(order));
+    /// </code>
+    /// </example>
+    /// <param name="context">The current request.</param>
+    /// <param name="key">The order ID or payment session ID the confirmation will name.</param>
+    /// <param name="user">Sets the user fields to keep (raw values; they are hashed), or null.</param>
+    /// <param name="cancellationToken">Cancels waiting for a durable store.</param>
+    /// <returns>A task that completes when the identity is kept.</returns>
+    /// <exception cref="ArgumentException">The key is empty, longer than 200 characters, or has control characters.</exception>
+    /// <exception cref="InvalidOperationException">The library's services are not registered (<c>AddMetaConversions</c>).</exception>
+    public static ValueTask CaptureMetaIdentityAsync(
+        this HttpContext context, string key, Action<UserData>? user = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        Identity.IdentityKeys.Require(key);
+        var identities = context.RequestServices.GetService<Identity.CapturedIdentities>()
+            ?? throw new InvalidOperationException(
+                "CaptureMetaIdentityAsync needs the library's services: call builder.Services.AddMetaConversions(...) in Program.cs.");
+        return identities.CaptureAsync(context, key, user, cancellationToken);
+    }
+
     /// <summary>The identifiers of the current request that events carry: click ID, browser ID, IP address, user agent, page URL.</summary>
     /// <param name="context">The current request.</param>
     /// <returns>The request's identifiers, computed on first use.</returns>

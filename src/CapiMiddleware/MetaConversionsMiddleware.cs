@@ -77,6 +77,13 @@ internal sealed class MetaConversionsMiddleware
     private void KeepCookies(HttpContext context, MetaConversionsOptions options)
     {
         var request = context.Request;
+        if (IsCrossSitePost(request))
+        {
+            // A payment provider returning the visitor with a form post from its own site: the browser sends none of
+            // this site's SameSite=Lax cookies, so an _fbp minted here would replace the visitor's real one.
+            return;
+        }
+
         var fbclid = FindClickId(request);
         var pageView = IsPageView(request);
         if (fbclid is null && !pageView)
@@ -208,6 +215,45 @@ internal sealed class MetaConversionsMiddleware
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A POST that another site's page sent, which carries none of the site's SameSite=Lax cookies: <c>Sec-Fetch-Site:
+    /// cross-site</c>, or, from browsers that send no such header (and Chromium over plain HTTP), an <c>Origin</c> that
+    /// is opaque or on another registrable domain.
+    /// </summary>
+    private static bool IsCrossSitePost(HttpRequest request)
+    {
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            return false;
+        }
+
+        var site = request.Headers["Sec-Fetch-Site"];
+        if (site.Count > 0)
+        {
+            return site[0] is "cross-site";
+        }
+
+        var origin = request.Headers.Origin;
+        if (origin.Count != 1)
+        {
+            return false;
+        }
+
+        if (!Uri.TryCreate(origin[0], UriKind.Absolute, out var from))
+        {
+            return string.Equals(origin[0], "null", StringComparison.Ordinal);
+        }
+
+        var host = request.Host.Host;
+        if (string.Equals(from.Host, host, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var ours = PublicSuffixList.Default.RegistrableDomain(host);
+        return ours.IsEmpty || !ours.Equals(PublicSuffixList.Default.RegistrableDomain(from.Host), StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>

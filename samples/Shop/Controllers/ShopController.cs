@@ -58,7 +58,7 @@ public sealed class ShopController(Catalog catalog, Store store, IConfiguration 
 
     [HttpPost("/checkout")]
     [MetaConversion(MetaEventNames.Purchase)]
-    public IActionResult Checkout([FromForm] CheckoutForm form)
+    public async Task<IActionResult> Checkout([FromForm] CheckoutForm form)
     {
         var product = string.IsNullOrEmpty(form.ProductId) ? catalog.Products[0] : catalog.Find(form.ProductId);
         if (product is null)
@@ -67,24 +67,65 @@ public sealed class ShopController(Catalog catalog, Store store, IConfiguration 
             return View(form); // invalid model state: no event
         }
 
+        if (form.Payment == "later")
+        {
+            // Paid through a payment provider: not a Purchase yet. Keep who this visitor is under the order ID; the
+            // provider's webhook reports the Purchase with it (POST /payments/webhook).
+            var pending = store.PlacePendingOrder(product, form);
+            HttpContext.MetaConversion().Cancel();
+            await HttpContext.CaptureMetaIdentityAsync(pending.Id, u => Describe(u, form));
+            return Redirect($"/orders/{pending.Id}/pending"); // a real shop redirects to the provider's payment page
+        }
+
         var order = store.PlaceOrder(product, form);
         HttpContext.MetaConversion()
             .UseEventId(order.Id) // the order number is the deduplication key, on both sides
             .WithValue(order.Total, Currency)
             .WithOrderId(order.Id)
             .WithContent(product.Id, order.Quantity, product.Price)
-            .WithUser(u =>
-            {
-                u.Email = form.Email;
-                u.Phone = form.Phone;
-                u.FirstName = form.FirstName;
-                u.LastName = form.LastName;
-                u.City = form.City;
-                u.State = form.State;
-                u.Zip = form.Zip;
-                u.Country = form.Country;
-            });
+            .WithUser(u => Describe(u, form));
         return View("Confirmation", order);
+    }
+
+    /// <summary>
+    /// The page the payment provider sends the visitor back to (by a link, or by a form post from its own site): waiting
+    /// for payment until the webhook confirms it, then the confirmation with the Pixel's Purchase. The server's copy was
+    /// sent by the webhook with the same event ID, the order ID, so Meta keeps one of the two.
+    /// </summary>
+    [HttpGet("/orders/{id}/pending")]
+    [HttpPost("/orders/{id}/pending")]
+    [IgnoreAntiforgeryToken] // the provider's return post comes from its site
+    public IActionResult Pending(string id)
+    {
+        var order = store.FindOrder(id);
+        if (order is null)
+        {
+            return NotFound();
+        }
+
+        if (order.Paid)
+        {
+            HttpContext.MetaConversion(MetaEventNames.Purchase)
+                .PixelOnly()
+                .UseEventId(order.Id)
+                .WithValue(order.Total, Currency)
+                .WithOrderId(order.Id)
+                .WithContent(order.Product.Id, order.Quantity, order.Product.Price);
+        }
+
+        return View(order);
+    }
+
+    private static void Describe(UserData user, CheckoutForm form)
+    {
+        user.Email = form.Email;
+        user.Phone = form.Phone;
+        user.FirstName = form.FirstName;
+        user.LastName = form.LastName;
+        user.City = form.City;
+        user.State = form.State;
+        user.Zip = form.Zip;
+        user.Country = form.Country;
     }
 
     [HttpGet("/register")]

@@ -15,6 +15,9 @@ public sealed class CheckoutForm
     public string? State { get; set; }
     public string? Zip { get; set; }
     public string? Country { get; set; }
+
+    /// <summary><c>later</c>: pay through the (stand-in) payment provider; the order is confirmed by its webhook.</summary>
+    public string? Payment { get; set; }
 }
 
 /// <summary>What the registration form posts.</summary>
@@ -32,7 +35,11 @@ public sealed class RegisterForm
     public string? Country { get; set; }
 }
 
-public sealed record Order(string Id, Product Product, int Quantity, decimal Total, string? Email);
+public sealed record Order(string Id, Product Product, int Quantity, decimal Total, string? Email)
+{
+    /// <summary>False while a payment provider has not confirmed it (<c>payment=later</c>).</summary>
+    public bool Paid { get; init; } = true;
+}
 
 public sealed record Customer(string Id, string? FirstName, string? Email);
 
@@ -49,6 +56,19 @@ public sealed class Store
         _orders[order.Id] = order;
         return order;
     }
+
+    /// <summary>An order waiting for the payment provider's confirmation.</summary>
+    public Order PlacePendingOrder(Product product, CheckoutForm form)
+    {
+        var order = new Order(NewId("ord"), product, 1, product.Price, form.Email) { Paid = false };
+        _orders[order.Id] = order;
+        return order;
+    }
+
+    public Order? FindOrder(string? id) => id is not null && _orders.TryGetValue(id, out var order) ? order : null;
+
+    /// <summary>Marks a pending order paid; false when it was paid already (a webhook delivered twice).</summary>
+    public bool MarkPaid(Order order) => !order.Paid && _orders.TryUpdate(order.Id, order with { Paid = true }, order);
 
     public Customer Register(RegisterForm form)
     {

@@ -219,29 +219,45 @@ internal sealed class ConversionRecorder
             Log.PrivateClientAddress(_logger);
         }
 
-        var result = await _queue.EnqueueAsync(conversion, builder.EventId, context.Request.Host.Host, CancellationToken.None).ConfigureAwait(false);
-        if (result.Status == EnqueueStatus.Queued)
+        GraphCustomData? pixelData;
+        if (builder.IsPixelOnly)
         {
-            // The server's copy is on its way; a beacon from the page will tell whether the browser's was too.
-            _reach.Expect(builder.EventId, builder.EventName);
-        }
-
-        if (result.Event is null || builder.IsBrowserInitiated)
-        {
-            // Invalid or disabled: neither copy. Browser-initiated: the browser already sent its copy.
-            if (result.Event is not null)
+            // The server's copy is sent elsewhere (a payment webhook): only the Pixel's, its data checked as for any event.
+            pixelData = GraphEventWriter.CreateCustomData(builder.Data, out var problem);
+            if (problem is not null)
             {
-                _inspector.PixelFiredByBrowser(builder.EventName, builder.EventId);
+                Log.EventInvalid(_logger, builder.EventName, builder.EventId, problem);
+                return;
+            }
+        }
+        else
+        {
+            var result = await _queue.EnqueueAsync(conversion, builder.EventId, context.Request.Host.Host, CancellationToken.None).ConfigureAwait(false);
+            if (result.Status == EnqueueStatus.Queued)
+            {
+                // The server's copy is on its way; a beacon from the page will tell whether the browser's was too.
+                _reach.Expect(builder.EventId, builder.EventName);
             }
 
-            return;
+            if (result.Event is null || builder.IsBrowserInitiated)
+            {
+                // Invalid or disabled: neither copy. Browser-initiated: the browser already sent its copy.
+                if (result.Event is not null)
+                {
+                    _inspector.PixelFiredByBrowser(builder.EventName, builder.EventId);
+                }
+
+                return;
+            }
+
+            pixelData = result.Event.CustomData;
         }
 
         var pixelEvent = new PixelEvent(
             PixelEvent.MethodFor(builder.EventName),
             builder.EventName,
             builder.EventId,
-            result.Event.CustomData ?? new GraphCustomData())
+            pixelData ?? new GraphCustomData())
         {
             PixelIds = builder.PixelIds,
             DataProcessingOptions = PixelDataProcessingOptions.From(builder.DataProcessingOptions),

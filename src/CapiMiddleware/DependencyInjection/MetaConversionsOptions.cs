@@ -112,6 +112,9 @@ public sealed class MetaConversionsOptions
     /// <summary>Where events wait to be sent: in memory (the default), in an SQLite file, or in Redis.</summary>
     public OutboxOptions Outbox { get; set; } = new();
 
+    /// <summary>Identities captured at checkout for payment confirmations (section <c>Identities</c>).</summary>
+    public IdentityOptions Identities { get; set; } = new();
+
     /// <summary>The inspector page at <c>/_capi/inspector</c>: on in Development by default, behind a policy elsewhere.</summary>
     public InspectorOptions Inspector { get; set; } = new();
 

@@ -88,6 +88,7 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<PixelBeacon>();
         services.TryAddSingleton<DeclaredEvents>();
         services.TryAddSingleton<BrowserEvents>();
+        services.TryAddSingleton<CapiMiddleware.Identity.CapturedIdentities>();
         services.AddHostedService<OutboxSender>();
 
         // Razor Pages read the attribute through a page convention; apps without Razor Pages never resolve these options.

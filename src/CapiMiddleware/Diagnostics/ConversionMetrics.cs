@@ -38,6 +38,8 @@ internal sealed class ConversionMetrics
     private readonly Counter<long> _dropped;
     private readonly Counter<long> _retried;
     private readonly Counter<long> _personalDataRemoved;
+    private readonly Counter<long> _identitiesCaptured;
+    private readonly Counter<long> _identitiesJoined;
     private readonly Counter<long> _outboxFallback;
     private readonly Counter<long> _outboxLateWrites;
     private readonly Counter<long> _outboxDrained;
@@ -64,6 +66,10 @@ internal sealed class ConversionMetrics
         _retried = Meter.CreateCounter<long>(
             "capimiddleware.events.retried", "{event}",
             "Events sent again after a temporary failure: a retry within one send, or a batch put back to go round again.");
+        _identitiesCaptured = Meter.CreateCounter<long>(
+            "capimiddleware.identities.captured", "{identity}", "Visitor identities captured for a payment confirmation, by consent (without it, only that fact is kept).");
+        _identitiesJoined = Meter.CreateCounter<long>(
+            "capimiddleware.identities.joined", "{event}", "Events that asked for a captured identity, by outcome: joined, missing (unknown or expired key: sent with what it has), no_consent (not sent).");
         _personalDataRemoved = Meter.CreateCounter<long>(
             "capimiddleware.urls.personal_data_removed", "{parameter}",
             "Query parameters removed from event_source_url and referrer_url before queueing because they looked like personal data, by url.");
@@ -104,6 +110,24 @@ internal sealed class ConversionMetrics
         if (_accepted.Enabled)
         {
             _accepted.Add(1, new KeyValuePair<string, object?>("event_name", eventName));
+        }
+    }
+
+    /// <summary>An identity captured for a payment confirmation (<c>capimiddleware.identities.captured</c>), by whether the visitor consented.</summary>
+    public void IdentityCaptured(bool consent)
+    {
+        if (_identitiesCaptured.Enabled)
+        {
+            _identitiesCaptured.Add(1, new KeyValuePair<string, object?>("consent", consent));
+        }
+    }
+
+    /// <summary>An event joined to a captured identity (<c>capimiddleware.identities.joined</c>): joined, missing, or no_consent.</summary>
+    public void IdentityJoined(string outcome)
+    {
+        if (_identitiesJoined.Enabled)
+        {
+            _identitiesJoined.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
         }
     }
 

@@ -154,6 +154,16 @@ internal static partial class Log
     [LoggerMessage(84, LogLevel.Debug, "{EventName} is declared in a page a cache shares between visitors: each visitor's snippet reports it with its own event ID (POST /_capi/events).", EventName = "EventDeclaredForSharedPage")]
     public static partial void EventDeclaredForSharedPage(ILogger logger, string eventName);
 
+    // 90-99: identities captured for payment confirmations.
+    [LoggerMessage(90, LogLevel.Warning, "Could not keep the visitor's identity for the payment confirmation; the checkout goes on, and the confirmation will be reported with what it has.", EventName = "IdentityNotCaptured")]
+    public static partial void IdentityNotCaptured(ILogger logger, Exception exception);
+
+    [LoggerMessage(91, LogLevel.Warning, "Could not read the identity captured for this {EventName}; it is reported with what it has.", EventName = "IdentityNotRead")]
+    public static partial void IdentityNotRead(ILogger logger, Exception exception, string eventName);
+
+    [LoggerMessage(92, LogLevel.Warning, "No identity was captured under the key of this {EventName} (unknown, used already, or older than MetaConversions:Identities:Lifetime): it is sent with what it has, as a system_generated event if it lacks a user agent or page URL. Capture it with HttpContext.CaptureMetaIdentityAsync(key) when the visitor starts paying. {Occurrences} so far; said at most once a minute.", EventName = "IdentityMissing")]
+    public static partial void IdentityMissing(ILogger logger, string eventName, long occurrences);
+
     [LoggerMessage(81, LogLevel.Debug, "{EventName} was not reported: the response's status was {StatusCode}.", EventName = "ConversionNotReported")]
     public static partial void ConversionNotReported(ILogger logger, string eventName, int statusCode);
 

@@ -28,6 +28,7 @@ internal sealed class ConversionQueue : IConversionQueue
     private readonly ConversionMetrics _metrics;
     private readonly RecentEvents _inspector;
     private readonly ILogger<ConversionQueue> _logger;
+    private readonly Identity.CapturedIdentities _identities;
     private long _dropped;
 
     public ConversionQueue(
@@ -37,8 +38,10 @@ internal sealed class ConversionQueue : IConversionQueue
         MatchDiagnostics diagnostics,
         ConversionMetrics metrics,
         RecentEvents inspector,
+        Identity.CapturedIdentities identities,
         ILogger<ConversionQueue> logger)
     {
+        _identities = identities;
         _store = store;
         _options = options;
         _time = time;
@@ -54,6 +57,18 @@ internal sealed class ConversionQueue : IConversionQueue
     public async ValueTask<bool> EnqueueAsync(ConversionEvent conversionEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(conversionEvent);
+        if (conversionEvent.IdentityKey is { } key && _options.CurrentValue.Enabled)
+        {
+            // A payment confirmation: the identity captured at checkout, or nothing to send (no consent then).
+            var joined = await _identities.JoinAsync(conversionEvent, key, cancellationToken).ConfigureAwait(false);
+            if (joined is null)
+            {
+                return false;
+            }
+
+            conversionEvent = joined;
+        }
+
         var result = await EnqueueAsync(conversionEvent, conversionEvent.EventId ?? EventIds.NewId(), host: null, cancellationToken).ConfigureAwait(false);
         return result.Status == EnqueueStatus.Queued;
     }

@@ -21,6 +21,26 @@ public sealed record ConversionEvent(string EventName)
         init => _eventName = MetaEventNames.Require(value);
     }
 
+    /// <summary>
+    /// Joins the visitor identity captured under <paramref name="key"/> (the order ID, the payment session ID) with
+    /// <c>HttpContext.CaptureMetaIdentityAsync(key)</c> when they started paying: a payment webhook, a worker or an admin
+    /// action then reports the Purchase with the visitor's click ID, browser ID, IP address, user agent, checkout URL and
+    /// hashed user fields, as a <see cref="ActionSource.Website"/> event whose <see cref="EventId"/> is the key unless
+    /// set, so the Pixel's copy on the thank-you page (same ID) deduplicates with it. The identity is used once. An
+    /// unknown or expired key: the event is sent with what it has (as <see cref="ActionSource.SystemGenerated"/> when it
+    /// lacks a user agent or page URL), with a warning and a count. A visitor who had not consented: nothing is sent.
+    /// </summary>
+    /// <param name="key">The key the identity was captured under.</param>
+    /// <returns>A copy of this event that joins the identity when it is queued.</returns>
+    public ConversionEvent WithIdentityOf(string key)
+    {
+        Identity.IdentityKeys.Require(key);
+        return this with { IdentityKey = key };
+    }
+
+    /// <summary>The key of the captured identity to join (<see cref="WithIdentityOf"/>), or null.</summary>
+    internal string? IdentityKey { get; init; }
+
     /// <summary>The custom data as a shared page declared it, already in wire form; when set, <see cref="CustomData"/> is not read.</summary>
     internal GraphCustomData? DeclaredCustomData { get; init; }
 

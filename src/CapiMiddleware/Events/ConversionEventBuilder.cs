@@ -222,6 +222,21 @@ public sealed class ConversionEventBuilder
     /// <summary>The custom data a shared page declared, in wire form, for an event its snippet reports; replaces <see cref="Data"/>.</summary>
     internal GraphCustomData? DeclaredCustomData { get; init; }
 
+    /// <summary>
+    /// Hands only the Pixel's copy to the page: the server's copy is sent elsewhere with the same event ID, such as by a
+    /// payment webhook that joins the visitor's captured identity (<see cref="ConversionEvent.WithIdentityOf(string)"/>).
+    /// Set the same event ID there and here (<see cref="UseEventId(string)"/>, the order ID), so Meta deduplicates them.
+    /// </summary>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder PixelOnly()
+    {
+        IsPixelOnly = true;
+        return this;
+    }
+
+    /// <summary>Whether only the Pixel's copy is handed over (<see cref="PixelOnly"/>).</summary>
+    internal bool IsPixelOnly { get; private set; }
+
     /// <summary>Decides not to report this event after all: neither the server nor the Pixel sends it.</summary>
     public void Cancel() => IsCancelled = true;
 

@@ -147,6 +147,9 @@ public sealed class UserData
     /// <summary>The values added to a field besides its property, in order; null when none.</summary>
     internal IReadOnlyList<string>? More(UserDataField field) => _more?[(int)field];
 
+    /// <summary>Adds a value to a field by its kind: a captured identity's hashes, passed through as they are.</summary>
+    internal UserData AddValue(UserDataField field, string value) => Add(field, value);
+
     private UserData Add(UserDataField field, string value)
     {
         ArgumentNullException.ThrowIfNull(value);

@@ -143,8 +143,11 @@ public sealed class CrossSiteInBrowserTests(Chromium chromium, SampleShop shop, 
 
         // Over plain HTTP to www.shop.test the browser sends no Sec-Fetch-Site: its Origin is the shop's, so it counts.
         // (On 127.0.0.1, where it says same-origin, PixelReachInBrowserTests counts the beacons.)
+        // A beacon sent as the first page went away can be cut off by the navigation (answered 499, the client gone):
+        // none is refused, and the counted one was taken.
         var posts = await WaitForPostsAsync("/_capi/beacon", Shop("/").GetLeftPart(UriPartial.Authority), 1);
-        Assert.All(posts, p => Assert.True((p.Status, p.SecFetchSite) == (204, null), p.ToString()));
+        Assert.Contains(posts, p => (p.Status, p.SecFetchSite) == (204, null));
+        Assert.All(posts, p => Assert.True(p.Status is 204 or 499 && p.SecFetchSite is null, p.ToString()));
         await AssertCleanAsync(page);
     }
 

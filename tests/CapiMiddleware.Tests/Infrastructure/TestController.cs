@@ -141,6 +141,14 @@ public sealed class TestController : Controller
     [MetaConversion("Lead", AcceptBrowserEventId = true)]
     public IActionResult LeadWithId([FromQuery] string id) => Json(new { eventId = HttpContext.MetaConversion().UseEventId(id).EventId });
 
+    /// <summary>The action that starts a payment: it keeps the visitor's identity under the order ID (issue 16).</summary>
+    [HttpPost("/pay")]
+    public async Task<IActionResult> Pay([FromQuery] string orderId)
+    {
+        await HttpContext.CaptureMetaIdentityAsync(orderId, u => u.Email = "Buyer@Example.com");
+        return Ok();
+    }
+
     /// <summary>Asks for a conversion without declaring one: a programming error that must say how to fix it.</summary>
     [HttpGet("/undeclared")]
     public IActionResult Undeclared()
