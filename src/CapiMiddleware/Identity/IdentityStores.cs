@@ -1,0 +1,42 @@
+using CapiMiddleware.Diagnostics;
+using CapiMiddleware.Dispatch.Outbox;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace CapiMiddleware.Identity;
+
+/// <summary>The choice of the identity store at start-up: the outbox's kind (<c>MetaConversions:Outbox:Provider</c>).</summary>
+internal static class IdentityStores
+{
+    /// <summary>Creates the store the validated options name; called once, by dependency injection.</summary>
+    public static IIdentityStore Create(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>().CurrentValue;
+        var metrics = services.GetRequiredService<ConversionMetrics>();
+        IIdentityStore store = OutboxProviders.Normalize(options.Outbox.Provider) switch
+        {
+            OutboxProviders.Sqlite => SqliteIdentityStore.Open(options.Outbox.Path!),
+            OutboxProviders.Redis => RedisIdentityStore.Connect(options.Outbox.Redis!, options.Outbox.RedisKeyPrefix),
+            _ => new MemoryIdentityStore(options.Identities.Capacity, metrics.IdentitiesEvicted),
+        };
+
+        return new CountedIdentityStore(store, metrics);
+    }
+
+    /// <summary>Counts the saves (<c>capimiddleware.identities.captured</c>) once, whatever the store.</summary>
+    private sealed class CountedIdentityStore(IIdentityStore inner, ConversionMetrics metrics) : IIdentityStore, IAsyncDisposable
+    {
+        public async ValueTask SaveAsync(string key, CapturedIdentity identity, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+        {
+            await inner.SaveAsync(key, identity, expiresAt, cancellationToken).ConfigureAwait(false);
+            metrics.IdentityCaptured();
+        }
+
+        public ValueTask<CapturedIdentity?> TakeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken) =>
+            inner.TakeAsync(key, now, cancellationToken);
+
+        public ValueTask<long> CountAsync(CancellationToken cancellationToken) => inner.CountAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => (inner as IAsyncDisposable)?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
+}
