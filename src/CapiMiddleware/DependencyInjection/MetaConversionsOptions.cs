@@ -112,7 +112,10 @@ public sealed class MetaConversionsOptions
     /// <summary>Where events wait to be sent: in memory (the default), in an SQLite file, or in Redis.</summary>
     public OutboxOptions Outbox { get; set; } = new();
 
-    /// <summary>Identities captured at checkout for payment confirmations (section <c>Identities</c>).</summary>
+    /// <summary>
+    /// The visitors' identities captured at checkout, kept until the payment provider confirms the payment: how long,
+    /// and how many in memory. They are kept in the outbox's store.
+    /// </summary>
     public IdentityOptions Identities { get; set; } = new();
 
     /// <summary>The inspector page at <c>/_capi/inspector</c>: on in Development by default, behind a policy elsewhere.</summary>
@@ -235,4 +238,9 @@ internal static class MetaConversionsDefaults
     public const string OutboxRedisKeyPrefix = "capi:outbox";
     public static readonly TimeSpan OutboxLeaseTimeout = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan OutboxEnqueueBudget = TimeSpan.FromMilliseconds(50);
+    public static readonly TimeSpan IdentityLifetime = TimeSpan.FromDays(3);
+    public static readonly TimeSpan MinIdentityLifetime = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan MaxIdentityLifetime = TimeSpan.FromDays(7);
+    public const int IdentityCapacity = 100_000;
+    public const int MaxIdentityCapacity = 10_000_000;
 }

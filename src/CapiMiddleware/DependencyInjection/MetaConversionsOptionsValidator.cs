@@ -94,6 +94,7 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
         }
 
         ValidateOutbox(options.Outbox, failures);
+        ValidateIdentities(options.Identities, failures);
         ValidateConsentAndCrawlers(options, failures);
 
         if (options.Inspector is null)
@@ -186,6 +187,26 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
             || Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "https" or "http" && string.IsNullOrEmpty(url.UserInfo));
 
     private static bool IsPixelId(string value) => value.Length <= 20 && value.All(char.IsAsciiDigit);
+
+    private static void ValidateIdentities(IdentityOptions? identities, List<string> failures)
+    {
+        const string Identities = Prefix + "Identities:";
+        if (identities is null)
+        {
+            failures.Add($"{Prefix}Identities must not be null.");
+            return;
+        }
+
+        if (identities.Lifetime < MetaConversionsDefaults.MinIdentityLifetime || identities.Lifetime > MetaConversionsDefaults.MaxIdentityLifetime)
+        {
+            failures.Add($"{Identities}Lifetime must be from 00:01:00 to 7.00:00:00 (Meta refuses events older than 7 days); got {identities.Lifetime}.");
+        }
+
+        if (identities.Capacity is < 1 or > MetaConversionsDefaults.MaxIdentityCapacity)
+        {
+            failures.Add($"{Identities}Capacity must be from 1 to {MetaConversionsDefaults.MaxIdentityCapacity}; got {identities.Capacity}.");
+        }
+    }
 
     private static void ValidateOutbox(OutboxOptions? outbox, List<string> failures)
     {

@@ -4,6 +4,7 @@ using CapiMiddleware.DependencyInjection;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
+using CapiMiddleware.Identity;
 using CapiMiddleware.Mvc;
 using CapiMiddleware.Inspector;
 using CapiMiddleware.Serving;
@@ -70,6 +71,7 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<SnippetFile>();
         services.TryAddSingleton<StaleEntries>();
         services.TryAddSingleton(OutboxProviders.Create);
+        services.TryAddSingleton(IdentityStores.Create);
         services.TryAddSingleton<ConversionQueue>();
         services.TryAddSingleton<IConversionQueue>(sp => sp.GetRequiredService<ConversionQueue>());
         services.TryAddSingleton<GraphApiClient>();

@@ -43,6 +43,7 @@ internal sealed class ConversionMetrics
     private readonly Counter<long> _outboxFallback;
     private readonly Counter<long> _outboxLateWrites;
     private readonly Counter<long> _outboxDrained;
+    private readonly Counter<long> _identitiesEvicted;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _sendDuration;
 
@@ -81,6 +82,9 @@ internal sealed class ConversionMetrics
             "Writes to the durable outbox store that outlived the enqueue budget: the request went on, the event stays the write's (the fallback takes it only if the write fails).");
         _outboxDrained = Meter.CreateCounter<long>(
             "capimiddleware.outbox.drained", "{event}", "Events moved from the local fallback back to the durable outbox store.");
+        _identitiesEvicted = Meter.CreateCounter<long>(
+            "capimiddleware.identities.evicted", "{identity}",
+            "Identities the memory store dropped, unexpired and untaken, to stay within MetaConversions:Identities:Capacity.");
         _batchSize = Meter.CreateHistogram(
             "capimiddleware.batch.size", "{event}", "Events per send to Meta.", tags: null,
             new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchSizeBuckets });
@@ -104,6 +108,16 @@ internal sealed class ConversionMetrics
     public void ObserveQueueDepth(Func<IEnumerable<Measurement<long>>> observe) =>
         Meter.CreateObservableGauge(
             "capimiddleware.queue.depth", observe, "{event}", "Events the outbox holds: waiting, being sent, or waiting to be retried.");
+
+
+    /// <summary><c>capimiddleware.identities.evicted</c>: identities dropped to make room.</summary>
+    public void IdentitiesEvicted(int count)
+    {
+        if (count > 0)
+        {
+            _identitiesEvicted.Add(count);
+        }
+    }
 
     public void Accepted(string eventName)
     {

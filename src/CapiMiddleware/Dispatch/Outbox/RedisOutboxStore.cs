@@ -155,10 +155,16 @@ internal sealed class RedisOutboxStore : IOutboxStore, IAsyncDisposable
     /// </summary>
     public static RedisOutboxStore Connect(string connectionString, string keyPrefix, TimeSpan leaseTimeout, TimeProvider time, StaleEntries stale, ILogger logger)
     {
+        return new RedisOutboxStore(ConnectionMultiplexer.Connect(ConnectionOptions(connectionString, "capi-outbox")), keyPrefix, leaseTimeout, time, stale, logger);
+    }
+
+    /// <summary>How every connection to the outbox's Redis is configured (the identity store's too): it keeps trying when Redis is down at start.</summary>
+    internal static ConfigurationOptions ConnectionOptions(string connectionString, string clientName)
+    {
         var options = ConfigurationOptions.Parse(connectionString);
         options.AbortOnConnectFail = false;
-        options.ClientName ??= "capi-outbox";
-        return new RedisOutboxStore(ConnectionMultiplexer.Connect(options), keyPrefix, leaseTimeout, time, stale, logger);
+        options.ClientName ??= clientName;
+        return options;
     }
 
     public async ValueTask<long> CountAsync(CancellationToken cancellationToken)

@@ -93,13 +93,7 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
                 Directory.CreateDirectory(folder);
             }
 
-            var connectionString = new SqliteConnectionStringBuilder
-            {
-                DataSource = fullPath,
-                Mode = SqliteOpenMode.ReadWriteCreate,
-                Pooling = false,
-                DefaultTimeout = 30,
-            }.ToString();
+            var connectionString = ConnectionString(fullPath);
 
             write = new SqliteConnection(connectionString);
             write.Open();
@@ -478,6 +472,15 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
         }
     }
 
+    /// <summary>How every connection to an outbox file is opened (the identity store's too).</summary>
+    internal static string ConnectionString(string fullPath) => new SqliteConnectionStringBuilder
+    {
+        DataSource = fullPath,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = false,
+        DefaultTimeout = 30,
+    }.ToString();
+
     private static void CreateSchema(SqliteConnection connection, string path, ILogger logger)
     {
         // Incremental vacuuming lets the file shrink after a backlog drains (the checkpointer runs it, in steps). It can
@@ -549,14 +552,14 @@ internal sealed partial class SqliteOutboxStore : IOutboxStore, IAsyncDisposable
         }
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    internal static void Execute(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
     }
 
-    private static long Scalar(SqliteConnection connection, string sql)
+    internal static long Scalar(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
