@@ -77,9 +77,11 @@ public sealed class PaymentConfirmationTests
     public void A_bad_key_is_refused_at_the_call(string key) =>
         Assert.ThrowsAny<ArgumentException>(() => Purchase().WithIdentityOf(key));
 
+    // The shop knows the order's email: the webhook passes it, so even without an identity the event can match.
     internal static ConversionEvent Purchase() => new(MetaEventNames.Purchase)
     {
         CustomData = new CustomData { Value = 49.90m, Currency = "EUR" },
+        UserData = new UserData { Email = "buyer@example.com" },
     };
 
     internal static async Task PayAsync(TestApp app, string orderId, string cookie, bool consent = true)
