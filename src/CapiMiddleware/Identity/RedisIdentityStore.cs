@@ -60,7 +60,8 @@ internal sealed class RedisIdentityStore : IIdentityStore, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(identity);
-        var expires = expiresAt.ToUnixTimeMilliseconds();
+        // PXAT refuses 0 and below; any time in the past makes Redis drop the key at once, as expired.
+        var expires = Math.Max(expiresAt.ToUnixTimeMilliseconds(), 1);
         var value = IdentityJsonContext.Encode(new ExpiringIdentity(expires, identity));
         await _redis.ScriptEvaluateAsync(
             SaveScript,

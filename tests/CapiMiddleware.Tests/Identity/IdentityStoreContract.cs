@@ -79,6 +79,17 @@ public abstract class IdentityStoreContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task An_identity_saved_already_expired_is_never_taken()
+    {
+        var store = Open();
+        await store.SaveAsync("order-1", Identity("a"), Time.GetUtcNow() - TimeSpan.FromMinutes(1), default);
+        await store.SaveAsync("order-2", Identity("b"), DateTimeOffset.UnixEpoch, default);
+
+        Assert.Null(await store.TakeAsync("order-1", Time.GetUtcNow(), default));
+        Assert.Null(await store.TakeAsync("order-2", Time.GetUtcNow(), default));
+    }
+
+    [SkippableFact]
     public async Task An_unknown_key_is_null()
     {
         var store = Open();
