@@ -26,6 +26,10 @@ internal sealed record CapturedIdentity(
 internal interface IIdentityStore
 {
     /// <summary>Keeps <paramref name="identity"/> under <paramref name="key"/> until <paramref name="expiresAt"/>, replacing one kept under the same key.</summary>
+    /// <remarks>
+    /// Stores have no clock of their own: a save also sweeps a bounded number of identities expired at
+    /// <see cref="CapturedIdentity.CapturedAt"/>, which the caller sets from its <see cref="TimeProvider"/>.
+    /// </remarks>
     ValueTask SaveAsync(string key, CapturedIdentity identity, DateTimeOffset expiresAt, CancellationToken cancellationToken);
 
     /// <summary>Takes the identity kept under <paramref name="key"/> and deletes it (used once); null when unknown or expired at <paramref name="now"/>.</summary>

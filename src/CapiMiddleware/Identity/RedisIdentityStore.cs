@@ -34,16 +34,16 @@ internal sealed class RedisIdentityStore : IIdentityStore, IAsyncDisposable
         return value
         """;
 
-    private readonly ConnectionMultiplexer? _owned;
+    private readonly ConnectionMultiplexer _connection;
     private readonly IDatabase _redis;
     private readonly string _keyPrefix;
     private readonly RedisKey _index;
     private int _disposed;
 
-    private RedisIdentityStore(IDatabase redis, ConnectionMultiplexer? owned, string keyPrefix)
+    private RedisIdentityStore(ConnectionMultiplexer connection, string keyPrefix)
     {
-        _redis = redis;
-        _owned = owned;
+        _connection = connection;
+        _redis = connection.GetDatabase();
         _keyPrefix = $"{{{keyPrefix}}}:identity:";
         _index = $"{{{keyPrefix}}}:identities";
     }
@@ -51,15 +51,17 @@ internal sealed class RedisIdentityStore : IIdentityStore, IAsyncDisposable
     /// <summary>Connects as the outbox does: a Redis down at start is retried in the background, not fatal.</summary>
     public static RedisIdentityStore Connect(string connectionString, string keyPrefix)
     {
-        var connection = ConnectionMultiplexer.Connect(RedisOutboxStore.ConnectionOptions(connectionString, "capi-identities"));
-        return new RedisIdentityStore(connection.GetDatabase(), connection, keyPrefix);
+        // A connection of its own: the outbox's is private to its store (behind the fallback), and a second one is cheap.
+        return new RedisIdentityStore(
+            ConnectionMultiplexer.Connect(RedisOutboxStore.ConnectionOptions(connectionString, "capi-identities")), keyPrefix);
     }
 
     public async ValueTask SaveAsync(string key, CapturedIdentity identity, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(identity);
-        var expires = expiresAt.ToUnixTimeMilliseconds();
+        // PXAT refuses 0 and below; any time in the past makes Redis drop the key at once, as expired.
+        var expires = Math.Max(expiresAt.ToUnixTimeMilliseconds(), 1);
         var value = IdentityJsonContext.Encode(new ExpiringIdentity(expires, identity));
         await _redis.ScriptEvaluateAsync(
             SaveScript,
@@ -83,9 +85,9 @@ internal sealed class RedisIdentityStore : IIdentityStore, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _owned is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            await _owned.DisposeAsync().ConfigureAwait(false);
+            await _connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -1,5 +1,6 @@
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
+using CapiMiddleware.Identity;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -32,6 +33,10 @@ public sealed class OptionsValidationTests
     [InlineData("Outbox:EnqueueBudget", "00:00:00", "MetaConversions:Outbox:EnqueueBudget must be from 00:00:00.001 to 00:00:10")]
     [InlineData("Outbox:EnqueueBudget", "00:00:11", "MetaConversions:Outbox:EnqueueBudget")]
     [InlineData("Outbox:FallbackPath", "/tmp/capi-fallback.db", "MetaConversions:Outbox:FallbackPath keeps what sqlite or redis did not take")]
+    [InlineData("Identities:Lifetime", "00:00:59", "MetaConversions:Identities:Lifetime must be from 00:01:00 to 7.00:00:00")]
+    [InlineData("Identities:Lifetime", "7.00:00:01", "MetaConversions:Identities:Lifetime")]
+    [InlineData("Identities:Capacity", "0", "MetaConversions:Identities:Capacity must be from 1 to 10000000; got 0")]
+    [InlineData("Identities:Capacity", "10000001", "MetaConversions:Identities:Capacity")]
     [InlineData("LimitedDataUse:Country", "840", "MetaConversions:LimitedDataUse:Country")]
     [InlineData("LimitedDataUse:State", "1000", "a state (1000) needs the country 1")]
     [InlineData("CrawlerUserAgents:0", " ", "MetaConversions:CrawlerUserAgents")]
@@ -161,6 +166,35 @@ public sealed class OptionsValidationTests
         Assert.Equal(("memory", TimeSpan.FromMinutes(1), "capi:outbox", TimeSpan.FromMilliseconds(50)),
             (options.Outbox.Provider, options.Outbox.LeaseTimeout, options.Outbox.RedisKeyPrefix, options.Outbox.EnqueueBudget));
         Assert.IsType<MemoryOutboxStore>(app.Services.GetRequiredService<IOutboxStore>());
+        Assert.Equal((TimeSpan.FromDays(3), 100_000), (options.Identities.Lifetime, options.Identities.Capacity));
+        Assert.NotNull(app.Services.GetRequiredService<IIdentityStore>());
+    }
+
+    [Fact]
+    public async Task The_identity_store_lives_in_the_outbox_file_and_binds_its_settings()
+    {
+        var folder = Directory.CreateTempSubdirectory("capi-options-").FullName;
+        try
+        {
+            await using var app = await StartWithConfigurationAsync(new()
+            {
+                ["Outbox:Provider"] = "sqlite",
+                ["Outbox:Path"] = Path.Combine(folder, "outbox.db"),
+                ["Identities:Lifetime"] = "1.00:00:00",
+                ["Identities:Capacity"] = "5",
+            });
+            var options = app.Services.GetRequiredService<IOptions<MetaConversionsOptions>>().Value;
+            Assert.Equal((TimeSpan.FromDays(1), 5), (options.Identities.Lifetime, options.Identities.Capacity));
+
+            var store = app.Services.GetRequiredService<IIdentityStore>();
+            var now = DateTimeOffset.UtcNow;
+            await store.SaveAsync("order-1", new CapturedIdentity(true, "fb.1.1.abc", null, null, null, null, new Dictionary<string, string[]>(), now), now.AddDays(1), default);
+            Assert.Equal("fb.1.1.abc", (await store.TakeAsync("order-1", now, default))?.ClickId);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]
