@@ -22,13 +22,14 @@ public sealed class IdentityStoresTests
         var store = services.GetRequiredService<IIdentityStore>();
         Assert.Same(store, services.GetRequiredService<IIdentityStore>());
 
-        var now = DateTimeOffset.UtcNow;
+        // Captured as the checkout captures them: counted once each, by consent.
+        var identities = services.GetRequiredService<CapturedIdentities>();
         foreach (var key in new[] { "a", "b", "c" })
         {
-            await store.SaveAsync(key, new CapturedIdentity(false, null, null, null, null, null, new Dictionary<string, string[]>(), now), now.AddDays(1), default);
+            await identities.CaptureAsync(new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = services }, key, null, default);
         }
 
-        Assert.Equal(3, captured.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Equal(3, captured.GetMeasurementSnapshot().Where(m => (bool?)m.Tags["consent"] == true).Sum(m => m.Value));
         Assert.Equal(1, evicted.GetMeasurementSnapshot().Sum(m => m.Value));
         Assert.Equal(2, await store.CountAsync(default));
     }
