@@ -105,6 +105,33 @@ public sealed partial class PaymentWebhookSampleTests(SampleShop shop) : IClassF
         }
     }
 
+    [Fact]
+    public async Task A_pixel_event_carried_before_a_cross_site_return_still_fires_on_the_next_page_of_the_site()
+    {
+        var cookies = new CookieContainer();
+        using var visitor = shop.CreateBrowser(cookies);
+        using var registered = await visitor.PostAsync("/register", TestApp.Form(("email", "carry@example.com")));
+        Assert.Equal(HttpStatusCode.Redirect, registered.StatusCode);
+        Assert.NotNull(cookies.GetCookies(shop.BaseUrl)["_capi_px"]); // the Pixel's CompleteRegistration waits in the carry cookie
+        using var placed = await visitor.PostAsync("/checkout", TestApp.Form(("productId", "1"), ("payment", "later")));
+
+        // Back from the provider by a cross-site post: none of the shop's cookies come with it, none is touched.
+        using (var back = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = shop.BaseUrl })
+        using (var request = new HttpRequestMessage(HttpMethod.Post, placed.Headers.Location) { Content = TestApp.Form(("session", "cs_9")) })
+        {
+            request.Headers.Add("Sec-Fetch-Site", "cross-site");
+            request.Headers.Accept.ParseAdd("text/html");
+            using var response = await back.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var set = response.Headers.TryGetValues("Set-Cookie", out var values) ? values.ToArray() : [];
+            Assert.DoesNotContain(set, c => c.StartsWith("_fbp=", StringComparison.Ordinal) || c.StartsWith("_fbc=", StringComparison.Ordinal) || c.StartsWith("_capi_px=", StringComparison.Ordinal));
+        }
+
+        // The next page of the site, with the visitor's cookies: the carried event fires there.
+        var next = await visitor.GetStringAsync(registered.Headers.Location);
+        Assert.Contains(PageData.Events(next), e => e.Name == "CompleteRegistration");
+    }
+
     private static async Task<HttpResponseMessage> PostWebhookAsync(HttpClient provider, string orderId, string secret)
     {
         using var webhook = new HttpRequestMessage(HttpMethod.Post, "/payments/webhook") { Content = JsonContent.Create(new { orderId, status = "paid" }) };
