@@ -155,7 +155,7 @@ internal static partial class Log
     public static partial void EventDeclaredForSharedPage(ILogger logger, string eventName);
 
     // 90-99: identities captured for payment confirmations.
-    [LoggerMessage(90, LogLevel.Warning, "Could not keep the visitor's identity for the payment confirmation; the checkout goes on, and the confirmation will be reported with what it has.", EventName = "IdentityNotCaptured")]
+    [LoggerMessage(90, LogLevel.Warning, "Could not keep the visitor's identity for the payment confirmation within MetaConversions:Outbox:EnqueueBudget (a save still under way finishes on its own); the checkout goes on, and without it the confirmation is reported with what it has.", EventName = "IdentityNotCaptured")]
     public static partial void IdentityNotCaptured(ILogger logger, Exception exception);
 
     [LoggerMessage(91, LogLevel.Warning, "Could not read the identity captured for this {EventName}; it is reported with what it has.", EventName = "IdentityNotRead")]

@@ -29,6 +29,7 @@ public sealed record ConversionEvent(string EventName)
     /// set, so the Pixel's copy on the thank-you page (same ID) deduplicates with it. The identity is used once. An
     /// unknown or expired key: the event is sent with what it has (as <see cref="ActionSource.SystemGenerated"/> when it
     /// lacks a user agent or page URL), with a warning and a count. A visitor who had not consented: nothing is sent.
+    /// The identifiers are filled into this event's <see cref="UserData"/> where it leaves them empty.
     /// </summary>
     /// <param name="key">The key the identity was captured under.</param>
     /// <returns>A copy of this event that joins the identity when it is queued.</returns>

@@ -95,10 +95,13 @@ internal sealed class CapturedIdentities
 
         try
         {
-            await _store.SaveAsync(key, identity, now + options.Identities.Lifetime, cancellationToken).ConfigureAwait(false);
+            // The checkout waits for the store no longer than for the outbox (Outbox:EnqueueBudget): a sick Redis or a
+            // locked file must not stall it. A save still under way then finishes on its own.
+            await _store.SaveAsync(key, identity, now + options.Identities.Lifetime, cancellationToken).AsTask()
+                .WaitAsync(options.Outbox.EnqueueBudget, _time, cancellationToken).ConfigureAwait(false);
             _metrics.IdentityCaptured(identity.Consent);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is TimeoutException || ex is not OperationCanceledException)
         {
             // The checkout goes on; the confirmation will be reported with what it has.
             Log.IdentityNotCaptured(_logger, ex);
