@@ -107,19 +107,7 @@ internal static class MetaCookies
     }
 
     /// <summary>The creation time of a valid value (its third segment, Unix milliseconds as digits).</summary>
-    private static ReadOnlySpan<char> CreationTimeOf(ReadOnlySpan<char> value)
-    {
-        var index = 0;
-        foreach (var range in value.Split('.'))
-        {
-            if (index++ == 2)
-            {
-                return value[range];
-            }
-        }
-
-        return default;
-    }
+    private static ReadOnlySpan<char> CreationTimeOf(ReadOnlySpan<char> value) => Segment(value, 2);
 
     // Digit strings compared as numbers: the longer is larger (leading zeros aside), else the larger by ordinal.
     private static bool IsNewer(ReadOnlySpan<char> time, ReadOnlySpan<char> than)
@@ -171,14 +159,17 @@ internal static class MetaCookies
     }
 
     /// <summary>The click ID inside a valid <c>_fbc</c> value: its fourth segment.</summary>
-    public static ReadOnlySpan<char> ClickIdOf(ReadOnlySpan<char> fbc)
+    public static ReadOnlySpan<char> ClickIdOf(ReadOnlySpan<char> fbc) => Segment(fbc, 3);
+
+    /// <summary>The dot-separated segment at <paramref name="position"/> (0 is <c>fb</c>), or empty.</summary>
+    private static ReadOnlySpan<char> Segment(ReadOnlySpan<char> value, int position)
     {
         var index = 0;
-        foreach (var range in fbc.Split('.'))
+        foreach (var range in value.Split('.'))
         {
-            if (index++ == 3)
+            if (index++ == position)
             {
-                return fbc[range];
+                return value[range];
             }
         }
 
