@@ -39,8 +39,15 @@ internal static class Sha256Lanes
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
     ];
 
-    /// <summary>Whether the lanes run as vector instructions; otherwise hashing one by one is faster.</summary>
-    public static bool IsSupported => Vector256.IsHardwareAccelerated;
+    /// <summary>
+    /// Whether the lanes run as vector instructions (x64 with AVX2); otherwise, as on Arm64 or with AVX2 turned off,
+    /// hashing one by one with .NET's SHA-256 is faster, and that is what <see cref="UserDataHasher"/> does.
+    /// </summary>
+    public static bool IsSupported => !t_forceOneByOne && Vector256.IsHardwareAccelerated;
+
+    /// <summary>For the tests of the one-by-one path on a machine that has the lanes: set on the test's thread only.</summary>
+    [ThreadStatic]
+    internal static bool t_forceOneByOne;
 
     /// <summary>
     /// Hashes <c>lengths.Length</c> (1 to 8) messages. Message <c>i</c> is in the first <c>lengths[i]</c> bytes of the

@@ -44,6 +44,9 @@ internal static class UserDataHasher
         return length == 0 ? null : Sha256Hex(buffer[..length]);
     }
 
+    /// <summary>Whether this thread's hashing buffer holds any byte of the last event's values (it must not, after hashing).</summary>
+    internal static bool ThreadBufferHoldsData => t_work?.HoldsData ?? false;
+
     /// <summary>
     /// Every personal field of <paramref name="user"/> normalized and hashed, indexed by <see cref="UserDataField"/>: each
     /// field's values in order (the property's first, then the added ones), invalid ones dropped, the same hash kept
@@ -66,8 +69,15 @@ internal static class UserDataHasher
             }
         }
 
-        work.HashPending();
-        return work.Collect();
+        try
+        {
+            work.HashPending();
+            return work.Collect();
+        }
+        finally
+        {
+            work.Wipe(); // the thread keeps its buffer: the normalized personal data in it does not stay
+        }
     }
 
     /// <summary>
@@ -202,6 +212,12 @@ internal static class UserDataHasher
             _values.Clear();
             _lengths.Clear();
         }
+
+        /// <summary>Zeroes the blocks that held this event's normalized values (plaintext personal data).</summary>
+        public void Wipe() => _blocks.AsSpan(0, Math.Min(_blocks.Length, _lengths.Count * Sha256Lanes.BlockSize)).Clear();
+
+        /// <summary>Whether any byte of the buffer is set: for the test that the plaintext does not stay.</summary>
+        internal bool HoldsData => _blocks.AsSpan().ContainsAnyExcept((byte)0);
 
         public void Add(UserDataField field, string? value)
         {

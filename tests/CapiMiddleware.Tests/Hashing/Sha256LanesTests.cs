@@ -6,10 +6,12 @@ namespace CapiMiddleware.Tests.Hashing;
 /// <summary>The eight-lane SHA-256 against .NET's own, and the batched user-data hashing against the one-by-one path.</summary>
 public sealed class Sha256LanesTests
 {
-    [Fact]
+    [SkippableFact]
     public void Every_message_length_that_fits_one_block_hashes_as_SHA256_does_in_every_lane_count()
     {
-        Assert.True(Sha256Lanes.IsSupported, "Vector256 is not accelerated here: the lanes are not in use, and this test proves nothing.");
+        // Where 256-bit vectors are not accelerated (Arm64, AVX2 off) the lanes are never used: the one-by-one path is
+        // (The_one_by_one_path_hashes_as_the_lanes_do_and_as_the_reference_does), and this test says it was skipped.
+        Skip.IfNot(Sha256Lanes.IsSupported, "Vector256 is not accelerated on this machine: the eight-lane SHA-256 is not in use here, so it is not tested; the one-by-one path is.");
         var random = new Random(256);
         for (var length = 0; length <= Sha256Lanes.MaxMessageLength; length++)
         {
@@ -97,5 +99,54 @@ public sealed class Sha256LanesTests
             _ => v => { if (user.ExternalId is null) { user.ExternalId = v; } else { user.AddExternalId(v); } },
         };
         values.ForEach(add);
+    }
+
+    [Fact]
+    public void The_one_by_one_path_hashes_as_the_lanes_do_and_as_the_reference_does()
+    {
+        var random = new Random(7);
+        string[] samples = ["Jane.Doe@Example.com", "+1 (650) 555-0123", "José", "Zürich", "94025-1234", "female", "1990-02-28", "cus-1", new string('é', 40)];
+        for (var n = 0; n < 300; n++)
+        {
+            var user = new UserData();
+            for (var field = 0; field < 11; field++)
+            {
+                foreach (var value in Enumerable.Range(0, random.Next(0, 3)).Select(_ => samples[random.Next(samples.Length)]))
+                {
+                    user.AddValue((UserDataField)field, value);
+                }
+            }
+
+            var available = UserDataHasher.NormalizeAndHashAll(user);
+            Sha256Lanes.t_forceOneByOne = true;
+            try
+            {
+                Assert.False(Sha256Lanes.IsSupported);
+                var oneByOne = UserDataHasher.NormalizeAndHashAll(user);
+                for (var field = 0; field < 11; field++)
+                {
+                    Assert.Equal(available[field], oneByOne[field]);
+                    var expected = (user.Get((UserDataField)field) is { } first ? new[] { first } : [])
+                        .Concat(user.More((UserDataField)field) ?? [])
+                        .Select(v => UserDataHasher.NormalizeAndHash((UserDataField)field, v))
+                        .OfType<string>().Distinct().ToArray();
+                    Assert.Equal(expected.Length == 0 ? null : expected, oneByOne[field]);
+                }
+            }
+            finally
+            {
+                Sha256Lanes.t_forceOneByOne = false;
+            }
+        }
+    }
+
+    [Fact]
+    public void No_normalized_personal_data_stays_in_the_thread_s_buffer_after_an_event()
+    {
+        var user = new UserData { Email = "Jane.Doe@Example.com", Phone = "+1 650 555 0123", FirstName = "José", City = "Zürich" };
+
+        UserDataHasher.NormalizeAndHashAll(user);
+
+        Assert.False(UserDataHasher.ThreadBufferHoldsData);
     }
 }
