@@ -84,10 +84,7 @@ internal static class ClientAddress
             return null;
         }
 
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
+        address = Unmapped(address);
 
         if (IsLoopbackOrPrivate(address))
         {
@@ -97,6 +94,9 @@ internal static class ClientAddress
 
         return address.ToString();
     }
+
+    /// <summary>The IPv4 address an IPv4-mapped IPv6 address (<c>::ffff:a.b.c.d</c>, as a dual-stack socket reports IPv4 peers) carries; any other as it is. The one rule for it.</summary>
+    public static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     public static bool IsLoopbackOrPrivate(IPAddress address)
     {

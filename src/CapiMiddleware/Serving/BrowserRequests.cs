@@ -40,10 +40,7 @@ internal static class BrowserRequests
             return UInt128.Zero;
         }
 
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
+        address = Context.ClientAddress.Unmapped(address);
 
         Span<byte> bytes = stackalloc byte[16];
         address.TryWriteBytes(bytes, out var written);

@@ -31,10 +31,7 @@ internal static class ClientIpEcho
             return Results.NoContent();
         }
 
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
+        address = ClientAddress.Unmapped(address);
 
         return Results.Text(address.ToString(), "text/plain; charset=utf-8");
     }
