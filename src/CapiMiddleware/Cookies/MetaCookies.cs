@@ -128,6 +128,12 @@ internal static class MetaCookies
     }
 
     /// <summary>
+    /// Whether a value is one of the two-character language tokens Meta's Parameter Builder libraries append (to cookie
+    /// values and to the digests they produce): the one list of them.
+    /// </summary>
+    public static bool IsLanguageToken(ReadOnlySpan<char> token) => token is "AQ" or "Ag" or "Aw" or "BA" or "BQ" or "Bg";
+
+    /// <summary>
     /// Whether a fifth segment is an appendix Meta's libraries write: one of their two-character language tokens, or
     /// eight base64url characters holding six bytes, the first the format (1) and the second the language (1 to 6).
     /// </summary>
@@ -135,7 +141,7 @@ internal static class MetaCookies
     {
         if (segment.Length == 2)
         {
-            return segment is "AQ" or "Ag" or "Aw" or "BA" or "BQ" or "Bg";
+            return IsLanguageToken(segment);
         }
 
         if (segment.Length != 8)

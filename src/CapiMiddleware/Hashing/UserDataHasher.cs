@@ -174,8 +174,7 @@ internal static class UserDataHasher
         value.Length is 64 or 32 && !value.ContainsAnyExcept(s_hexDigits);
 
     // The language tokens Meta's Parameter Builder libraries append to the digests they produce.
-    private static bool IsParameterBuilderToken(ReadOnlySpan<char> suffix) =>
-        suffix is "AQ" or "Ag" or "Aw" or "BA" or "BQ" or "Bg";
+    private static bool IsParameterBuilderToken(ReadOnlySpan<char> suffix) => Cookies.MetaCookies.IsLanguageToken(suffix);
 
     private static int EncodeUtf8(ReadOnlySpan<char> source, Span<byte> destination)
     {
