@@ -172,9 +172,10 @@ public sealed class FallbackOutboxStoreTests : IAsyncLifetime
         Assert.Equal(before + 1, _store.Calls);
         Assert.NotNull((await _guarded.GetStatusAsync(default)).Breaker.OpenSince);
 
+        // The next break is not over yet: a request would be the probe if it were, so this one asks the store nothing.
         _time.Advance(BreakDuration - TimeSpan.FromSeconds(1));
-        await Task.Delay(50);
-        Assert.Equal(before + 1, _store.Calls); // the next break is not over yet
+        Assert.True(await _guarded.EnqueueAsync(Entry("before-the-break-ends"), default));
+        Assert.Equal(before + 1, _store.Calls);
     }
 
     [Fact]
