@@ -74,10 +74,10 @@ internal static class MetaCookies
         foreach (var value in CookieHeader.Values(header, ClickIdName))
         {
             count++;
-            if (IsValid(value) && IsNewer(CreationTimeOf(value), winnerTime))
+            if (IsValid(value) && CreationTimeOf(value) is var time && IsNewer(time, winnerTime))
             {
                 winner = value;
-                winnerTime = CreationTimeOf(value);
+                winnerTime = time;
             }
         }
 

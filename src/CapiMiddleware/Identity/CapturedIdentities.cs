@@ -101,7 +101,7 @@ internal sealed class CapturedIdentities
                 .WaitAsync(options.Outbox.EnqueueBudget, _time, cancellationToken).ConfigureAwait(false);
             _metrics.IdentityCaptured(identity.Consent);
         }
-        catch (Exception ex) when (ex is TimeoutException || ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException) // a TimeoutException past the budget included
         {
             // The checkout goes on; the confirmation will be reported with what it has.
             Log.IdentityNotCaptured(_logger, ex);
