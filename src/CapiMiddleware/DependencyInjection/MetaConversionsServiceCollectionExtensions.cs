@@ -93,6 +93,15 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<CapiMiddleware.Identity.CapturedIdentities>();
         services.AddHostedService<OutboxSender>();
 
+        // The pipeline's observers (IConversionObserver), told through ConversionObservers of what becomes of each event.
+        services.TryAddSingleton<ConversionLog>();
+        services.TryAddSingleton<ConversionObservers>();
+        services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<ConversionMetrics>());
+        services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<ConversionLog>());
+        services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<MatchDiagnostics>());
+        services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<PixelReach>());
+        services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<RecentEvents>());
+
         // Razor Pages read the attribute through a page convention; apps without Razor Pages never resolve these options.
         services.Configure<RazorPagesOptions>(o => o.Conventions.Add(new MetaConversionPageConvention()));
         return services;

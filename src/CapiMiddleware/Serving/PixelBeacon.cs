@@ -23,16 +23,16 @@ internal sealed class PixelBeacon
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
     private readonly PixelReach _reach;
-    private readonly Inspector.RecentEvents _inspector;
+    private readonly IConversionObserver _observers;
     private readonly TimeProvider _time;
     private readonly object _gate = new();
     private readonly Dictionary<UInt128, int> _clients = [];
     private DateTimeOffset _windowStart;
 
-    public PixelBeacon(PixelReach reach, Inspector.RecentEvents inspector, TimeProvider time)
+    public PixelBeacon(PixelReach reach, ConversionObservers observers, TimeProvider time)
     {
         _reach = reach;
-        _inspector = inspector;
+        _observers = observers;
         _time = time;
     }
 
@@ -80,7 +80,7 @@ internal sealed class PixelBeacon
             var side = blocked ? PixelReach.Side.ServerOnly : PixelReach.Side.Both;
             foreach (var (eventName, eventId) in counted)
             {
-                _inspector.BrowserCopyReported(eventName, eventId, side);
+                _observers.BrowserCopyReported(eventName, eventId, side);
             }
         }
         response.StatusCode = StatusCodes.Status204NoContent;
