@@ -67,7 +67,7 @@ internal static partial class Log
     [LoggerMessage(18, LogLevel.Debug, "{EventName} event {EventId}: match quality estimate {Quality}.", EventName = "EventMatchQuality")]
     public static partial void EventMatchQuality(ILogger logger, string eventName, string eventId, MatchQuality quality);
 
-    [LoggerMessage(19, LogLevel.Warning, "{EventName} events are arriving without email, phone or click ID, so Meta can match few of them to people. Pass the customer's email and phone with WithUser(...), or let signed-in users' claims fill them; see \"Raising Event Match Quality\" in the README. (Said at most once an hour.)", EventName = "WeakIdentifiers")]
+    [LoggerMessage(19, LogLevel.Warning, "{EventName} events are arriving without email, phone or click ID, so Meta can match few of them to people. Pass the customer's email and phone with WithUser(...), or let signed-in users' claims fill them; see \"Raising Event Match Quality\" (docs/match-quality.md in the repository). (Said at most once an hour.)", EventName = "WeakIdentifiers")]
     public static partial void WeakIdentifiers(ILogger logger, string eventName);
 
     [LoggerMessage(20, LogLevel.Information, "  {EventName} {EventId}: match quality estimate {Quality}", EventName = "WouldSendEvent")]
