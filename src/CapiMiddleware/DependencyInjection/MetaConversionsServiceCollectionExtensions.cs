@@ -9,6 +9,7 @@ using CapiMiddleware.Mvc;
 using CapiMiddleware.Inspector;
 using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -90,6 +91,9 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<PixelBeacon>();
         services.TryAddSingleton<DeclaredEvents>();
         services.TryAddSingleton<BrowserEvents>();
+        services.TryAddSingleton<InspectorEndpoints>();
+        services.TryAddSingleton<LibraryEndpointsMapping>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, EndpointSwitchPolicy>());
         services.TryAddSingleton<CapiMiddleware.Identity.CapturedIdentities>();
         services.AddHostedService<OutboxSender>();
 
