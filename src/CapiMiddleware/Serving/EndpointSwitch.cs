@@ -37,16 +37,40 @@ internal sealed class EndpointSwitchPolicy : MatcherPolicy, IEndpointSelectorPol
         return false;
     }
 
-    public async Task ApplyAsync(HttpContext httpContext, CandidateSet candidates)
+    public Task ApplyAsync(HttpContext httpContext, CandidateSet candidates) => Apply(httpContext, candidates, 0);
+
+    private static Task Apply(HttpContext httpContext, CandidateSet candidates, int start)
     {
-        for (var i = 0; i < candidates.Count; i++)
+        for (var i = start; i < candidates.Count; i++)
         {
-            if (candidates.IsValidCandidate(i)
-                && candidates[i].Endpoint.Metadata.GetMetadata<EndpointSwitch>() is { } endpointSwitch
-                && !await endpointSwitch.IsOnAsync(httpContext).ConfigureAwait(false))
+            if (!candidates.IsValidCandidate(i) || candidates[i].Endpoint.Metadata.GetMetadata<EndpointSwitch>() is not { } endpointSwitch)
+            {
+                continue;
+            }
+
+            // The options' switches answer at once (no state machine on the snippet's requests); the inspector's may wait.
+            var isOn = endpointSwitch.IsOnAsync(httpContext);
+            if (!isOn.IsCompletedSuccessfully)
+            {
+                return ApplyAfterAsync(httpContext, candidates, i, isOn);
+            }
+
+            if (!isOn.Result)
             {
                 candidates.SetValidity(i, false);
             }
         }
+
+        return Task.CompletedTask;
+    }
+
+    private static async Task ApplyAfterAsync(HttpContext httpContext, CandidateSet candidates, int index, ValueTask<bool> isOn)
+    {
+        if (!await isOn.ConfigureAwait(false))
+        {
+            candidates.SetValidity(index, false);
+        }
+
+        await Apply(httpContext, candidates, index + 1).ConfigureAwait(false);
     }
 }

@@ -36,12 +36,11 @@ internal static class LibraryEndpoints
     /// application's; the inspector keeps its own policy). They are added as a data source that decides when routing
     /// first reads it, after the application has mapped its endpoints: empty once <c>MapMetaConversions()</c> was called.
     /// </summary>
-    /// <returns>Whether they were added (not when an earlier call added them).</returns>
-    public static bool MapImplicitly(IEndpointRouteBuilder app, LibraryEndpointsMapping mapping)
+    public static void MapImplicitly(IEndpointRouteBuilder app, LibraryEndpointsMapping mapping)
     {
         if (!mapping.ClaimImplicit())
         {
-            return false;
+            return; // a second UseMetaConversions()
         }
 
         var detached = new DetachedRouteBuilder(app);
@@ -49,7 +48,6 @@ internal static class LibraryEndpoints
         MapBeacon(detached).AllowAnonymous();
         MapInspector(detached).AllowAnonymous();
         app.DataSources.Add(new ImplicitEndpointDataSource(new CompositeEndpointDataSource(detached.DataSources), mapping));
-        return true;
     }
 
     private static IEndpointConventionBuilder MapSnippet(IEndpointRouteBuilder endpoints)

@@ -257,6 +257,31 @@ public sealed class LibraryEndpointsTests
     }
 
     [Fact]
+    public async Task An_inspector_policy_that_a_provider_finds_later_serves_it_and_one_it_never_finds_leaves_the_path_to_the_app()
+    {
+        await using var app = await TestApp.StartAsync(
+            o => o.Inspector = new InspectorOptions { Enabled = true, AuthorizationPolicy = "Anyone" },
+            sendToGraph: false,
+            services: s =>
+            {
+                AddHeaderAuthentication(s);
+                s.AddSingleton<IAuthorizationPolicyProvider, YieldingPolicyProvider>();
+            },
+            endpoints: a => a.MapFallback("{**path}", () => "the app's own"));
+
+        using (var served = await app.Client.GetAsync("/_capi/inspector/summary.json"))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+            Assert.Equal("application/json", served.Content.Headers.ContentType?.MediaType);
+        }
+
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<MetaConversionsOptions>>().CurrentValue;
+        options.Inspector.AuthorizationPolicy = "NotRegistered";
+        Assert.Equal("the app's own", await app.Client.GetStringAsync("/_capi/inspector/summary.json"));
+        Assert.Contains(app.Logs.WithEventId(61), l => l.Message.Contains("NotRegistered", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_snippet_answers_every_method_but_GET_and_HEAD_with_405_and_an_older_hash_with_a_short_cache()
     {
         await using var app = await TestApp.StartAsync(sendToGraph: false);
@@ -360,6 +385,16 @@ public sealed class LibraryEndpointsTests
             o.AddPolicy("Ops", p => p.RequireRole("ops"));
             o.AddPolicy("Anyone", p => p.RequireAssertion(_ => true));
         });
+    }
+
+    /// <summary>The app's policies, found only after a yield: the routing switch of the inspector awaits it.</summary>
+    private sealed class YieldingPolicyProvider(Microsoft.Extensions.Options.IOptions<AuthorizationOptions> options) : DefaultAuthorizationPolicyProvider(options)
+    {
+        public override async Task<AuthorizationPolicy?> GetPolicyAsync(string policyName)
+        {
+            await Task.Yield();
+            return await base.GetPolicyAsync(policyName);
+        }
     }
 
     /// <summary>Signs in whoever sends <c>X-Test-Roles</c>, with those roles.</summary>
