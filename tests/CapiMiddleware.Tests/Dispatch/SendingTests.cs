@@ -4,6 +4,7 @@ using CapiMiddleware.Dispatch;
 using CapiMiddleware.Tests.FakeGraphApi;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CapiMiddleware.Tests.Dispatch;
 
@@ -101,15 +102,34 @@ public sealed class SendingTests
     [Fact]
     public async Task Retry_after_is_honoured()
     {
-        await using var app = await TestApp.StartAsync();
+        // Simulated time, shared by the app and the fake Graph (which stamps each request with it): the clock moves
+        // only when the test moves it, so the gap between the two requests is the retry's delay, not the machine's.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(
+            o => o.BatchSize = 1, // a full batch: the lease does not linger on the frozen clock
+            services: s => s.AddSingleton<TimeProvider>(time),
+            graphOptions: new FakeGraphApiOptions { TimeProvider = time });
         app.Graph!.EnqueueResponse(FakeResponse.Status(429, retryAfter: TimeSpan.FromSeconds(1)));
         await app.Services.GetRequiredService<IConversionQueue>().EnqueueAsync(SampleEvents.Purchase("ord-1"));
+        await app.Graph.WaitForRequestsAsync(1, Wait);
 
-        await app.Graph.WaitForEventsAsync(1, Wait);
+        // The clock moves in small steps until the retry arrives; it cannot arrive before its delay has passed on it.
+        await Eventually.TrueAsync(
+            () =>
+            {
+                if (app.Graph.AcceptedEvents.Count > 0)
+                {
+                    return true;
+                }
+
+                time.Advance(TimeSpan.FromMilliseconds(50));
+                return false;
+            },
+            "the retry arrives");
         var requests = app.Graph.Requests;
         Assert.Equal(2, requests.Count);
         // The base delay is 10 ms; only Retry-After can explain a second's wait.
-        Assert.True(requests[1].ReceivedAt - requests[0].ReceivedAt >= TimeSpan.FromMilliseconds(900));
+        Assert.True(requests[1].ReceivedAt - requests[0].ReceivedAt >= TimeSpan.FromSeconds(1), $"retried after {requests[1].ReceivedAt - requests[0].ReceivedAt}");
     }
 
     [Theory]
@@ -122,8 +142,9 @@ public sealed class SendingTests
         app.Graph!.EnqueueResponse(FakeResponse.GraphError(code, message: $"refused with {code}"));
         await app.Services.GetRequiredService<IConversionQueue>().EnqueueAsync(SampleEvents.Purchase("ord-1"));
 
-        await app.Graph.WaitForRequestsAsync(1, Wait);
-        await Task.Delay(500);
+        // Logged once the send, its retries included, is over: then the entry is dead-lettered (event 7) or, for a
+        // refused token (190), kept while sending pauses until the next probe a minute later (event 8).
+        await Eventually.TrueAsync(() => app.Logs.WithEventId(7).Any() || app.Logs.WithEventId(8).Any(), "the refusal is acted on");
         Assert.Single(app.Graph.Requests);
         Assert.Contains($"refused with {code}", app.Logs.AllText);
         Assert.Contains($"code {code}", app.Logs.AllText);
@@ -176,7 +197,7 @@ public sealed class SendingTests
         await app.Services.GetRequiredService<IConversionQueue>().EnqueueAsync(SampleEvents.Purchase("ord-1"));
 
         await app.Graph.WaitForRequestsAsync(2, Wait);
-        await Task.Delay(200);
+        await Eventually.TrueAsync(() => app.Logs.WithEventId(8).Any(), "the refused token is logged");
         Assert.NotEmpty(app.Logs.Lines);
         Assert.DoesNotContain(Token, app.Logs.AllText);
         Assert.All(app.Graph.Requests, r => Assert.False(r.AccessTokenInUrl));
