@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Text;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CapiMiddleware.Tests.Dispatch.Outbox;
 
@@ -78,9 +78,9 @@ public abstract class OutboxStoreContract : IAsyncLifetime
     [SkippableFact]
     public async Task A_lingering_lease_returns_as_soon_as_the_batch_is_full()
     {
-        var store = Open();
+        // On a clock that never moves the linger cannot end: only a full batch can end the lease.
+        var store = Open(new FakeTimeProvider(DateTimeOffset.UtcNow));
         var lease = store.LeaseAsync(3, TimeSpan.FromSeconds(30), default).AsTask();
-        await Task.Delay(100);
         for (var i = 0; i < 3; i++)
         {
             await store.EnqueueAsync(Entry($"e{i}"), default);
@@ -93,22 +93,27 @@ public abstract class OutboxStoreContract : IAsyncLifetime
     [SkippableFact]
     public async Task A_lingering_lease_returns_what_there_is_when_the_linger_ends()
     {
-        var store = Open();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = Open(time);
         await store.EnqueueAsync(Entry("only"), default);
+        var start = time.GetUtcNow();
 
-        var clock = Stopwatch.StartNew();
-        var batch = await store.LeaseAsync(10, TimeSpan.FromMilliseconds(400), default);
+        var lease = store.LeaseAsync(10, TimeSpan.FromMilliseconds(400), default).AsTask();
+        time.Advance(TimeSpan.FromMilliseconds(399));
+        Assert.False(lease.IsCompleted, "the lease ended before its linger");
+        var batch = await AdvanceUntilDoneAsync(time, lease);
 
         Assert.Equal("only", Assert.Single(batch).EventId);
-        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(350), TimeSpan.FromSeconds(5));
+        Assert.True(time.GetUtcNow() - start >= TimeSpan.FromMilliseconds(400), $"ended after {time.GetUtcNow() - start} on the store's clock");
     }
 
     [SkippableFact]
     public async Task Waiting_for_entries_ends_when_one_is_enqueued()
     {
-        var store = Open();
+        // On a clock that never moves no poll comes due: only the enqueue can end the wait.
+        var store = Open(new FakeTimeProvider(DateTimeOffset.UtcNow));
         var wait = store.WaitForEntriesAsync(default).AsTask();
-        await Task.Delay(200);
+        Assert.Equal(0, await store.CountAsync(default)); // a round trip to the store while the wait is under way
         Assert.False(wait.IsCompleted);
 
         await store.EnqueueAsync(Entry("a"), default);
@@ -119,18 +124,21 @@ public abstract class OutboxStoreContract : IAsyncLifetime
     [SkippableFact]
     public async Task An_entry_retried_later_comes_back_after_the_delay_with_its_failed_attempts()
     {
-        var store = Open();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = Open(time);
         await store.EnqueueAsync(Entry("a"), default);
         var leased = await store.LeaseAsync(10, TimeSpan.Zero, default);
         leased[0].FailedAttempts = 2;
 
-        var clock = Stopwatch.StartNew();
         await store.RetryLaterAsync(leased, TimeSpan.FromMilliseconds(700), default);
 
         Assert.Empty(await store.LeaseAsync(10, TimeSpan.Zero, default));
         Assert.Equal(1, await store.CountAsync(default));
-        var again = await store.LeaseAsync(1, TimeSpan.FromSeconds(10), default);
-        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(650), $"back after {clock.Elapsed}");
+        time.Advance(TimeSpan.FromMilliseconds(699));
+        Assert.Empty(await store.LeaseAsync(10, TimeSpan.Zero, default));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        IReadOnlyList<OutboxEntry> again = [];
+        await Eventually.TrueAsync(async () => (again = await store.LeaseAsync(1, TimeSpan.Zero, default)).Count > 0, "the entry is back once its delay has passed");
         var entry = Assert.Single(again);
         Assert.Equal(("a", 2), (entry.EventId, entry.FailedAttempts));
     }
@@ -187,6 +195,27 @@ public abstract class OutboxStoreContract : IAsyncLifetime
         Assert.Equal(["old-store-sale", "within-the-margin"], dead.Select(d => d.EventId).Order());
         Assert.All(dead, d => Assert.Equal(StaleEntries.Reason, d.Reason));
         Assert.Equal(2, await store.CountAsync(default));
+    }
+
+    /// <summary>
+    /// Moves <paramref name="time"/> on in steps until <paramref name="task"/> completes, and returns its result: for a
+    /// wait that a store's clock ends, where the test cannot know when the store has started the wait.
+    /// </summary>
+    private protected static async Task<T> AdvanceUntilDoneAsync<T>(FakeTimeProvider time, Task<T> task)
+    {
+        await Eventually.TrueAsync(
+            () =>
+            {
+                if (task.IsCompleted)
+                {
+                    return true;
+                }
+
+                time.Advance(TimeSpan.FromMilliseconds(10));
+                return false;
+            },
+            "the store's clock ends the wait");
+        return await task;
     }
 
     /// <summary>Opens a store on this test's data; a durable store's second call is another process (or node) on the same data.</summary>
