@@ -92,6 +92,7 @@ public sealed class TestApp : IAsyncDisposable
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
             configure?.Invoke(o);
         });
+        builder.Services.AddSqliteOutbox().AddRedisOutbox(); // both packages, as the Shop has them: the options choose
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         services?.Invoke(builder.Services);
 
