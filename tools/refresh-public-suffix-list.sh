@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Refreshes the Public Suffix List that CapiMiddleware embeds (src/CapiMiddleware/Cookies/public_suffix_list.dat), from
 # Debian's `publicsuffix` package, or from a copy of the list named as the first argument. Run it, run ./test.sh, and
-# commit the file with the snapshot named in the message and in the README ("Cookie domain"). Nothing is downloaded at
+# commit the file with the snapshot named in the message and in docs/cookies.md. Nothing is downloaded at
 # run time: the library reads only the embedded copy.
 set -euo pipefail
 cd "$(dirname "$0")/.."

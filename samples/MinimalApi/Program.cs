@@ -13,7 +13,8 @@ var app = builder.Build();
 
 app.UseDefaultFiles();
 app.UseStaticFiles();        // wwwroot/index.html: static, so the snippet it loads sets _fbc and _fbp in the browser
-app.UseMetaConversions();    // _fbc/_fbp cookies, and the snippet under /_capi/
+app.UseMetaConversions();    // _fbc/_fbp cookies
+app.MapMetaConversions();    // what the library serves under /_capi/: the snippet, the beacon, the inspector
 
 // Declared on the endpoint: a Lead is reported when the handler succeeds (a 2xx or redirect result). The page fires
 // the Pixel's copy with metaCapi.track and sends its event ID in X-Meta-Event-Id, so both copies share it.

@@ -49,8 +49,9 @@ app.Use((context, next) =>
 
 app.UseStaticFiles();
 app.UseCookiePolicy();       // before the library: it reads the visitor's consent (ITrackingConsentFeature)
-app.UseMetaConversions();
-app.MapMetaConversions(); // GET /_capi/ip, where the snippet learns the browser's address for _fbi (MetaConversions:ClientIpEndpoint)
+app.UseMetaConversions();    // _fbc/_fbp cookies
+app.MapMetaConversions();    // under /_capi/: the snippet, the beacon, the inspector (Development), the events of cached
+                             // pages, and GET /_capi/ip for _fbi (MetaConversions:ClientIpEndpoint)
 app.MapControllers();
 app.MapHealthChecks("/health");
 app.MapRazorPages();

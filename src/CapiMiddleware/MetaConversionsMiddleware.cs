@@ -3,22 +3,21 @@ using CapiMiddleware.Cookies;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace CapiMiddleware;
 
 /// <summary>
-/// Serves the browser snippet and keeps Meta's first-party cookies: captures <c>fbclid</c> into <c>_fbc</c> and mints
-/// <c>_fbp</c> on page views, for visitors who may be tracked (<see cref="TrackingConsent"/>: consent given, not a
-/// crawler). A request with nothing to do costs a glance at a few headers and allocates nothing.
+/// Keeps Meta's first-party cookies: captures <c>fbclid</c> into <c>_fbc</c> and mints <c>_fbp</c> on page views, for
+/// visitors who may be tracked (<see cref="TrackingConsent"/>: consent given, not a crawler). A request with nothing to
+/// do costs a glance at a few headers and allocates nothing. What the library serves is mapped as endpoints
+/// (<see cref="LibraryEndpoints"/>), not here.
 /// </summary>
 internal sealed class MetaConversionsMiddleware
 {
     private readonly RequestDelegate _next;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
-    private readonly SnippetFile _snippet;
     private readonly TimeProvider _time;
     private readonly TrackingConsent _consent;
     private readonly ILogger<MetaConversionsMiddleware> _logger;
@@ -26,14 +25,12 @@ internal sealed class MetaConversionsMiddleware
     public MetaConversionsMiddleware(
         RequestDelegate next,
         IOptionsMonitor<MetaConversionsOptions> options,
-        SnippetFile snippet,
         TimeProvider time,
         TrackingConsent consent,
         ILogger<MetaConversionsMiddleware> logger)
     {
         _next = next;
         _options = options;
-        _snippet = snippet;
         _time = time;
         _consent = consent;
         _logger = logger;
@@ -45,20 +42,6 @@ internal sealed class MetaConversionsMiddleware
         if (!options.Enabled)
         {
             return _next(context);
-        }
-
-        var path = context.Request.Path;
-        if (path.StartsWithSegments(SnippetFile.BasePath, StringComparison.Ordinal))
-        {
-            if (_snippet.TryServe(context, path, out var served))
-            {
-                return served;
-            }
-
-            if (options.ReportPixelBlocking && path.Equals(PixelBeacon.Path, StringComparison.Ordinal))
-            {
-                return context.RequestServices.GetRequiredService<PixelBeacon>().ServeAsync(context);
-            }
         }
 
         try
@@ -86,7 +69,7 @@ internal sealed class MetaConversionsMiddleware
 
         var fbclid = FindClickId(request);
         var pageView = IsPageView(request);
-        if (fbclid is null && !pageView)
+        if ((fbclid is null && !pageView) || TakesNoCookies(request.Path))
         {
             return;
         }
@@ -158,6 +141,15 @@ internal sealed class MetaConversionsMiddleware
             Log.CookieSet(_logger, name);
         }
     }
+
+    /// <summary>
+    /// The library's own snippet, beacon and inspector: their responses carry no cookie (the snippet's is cached publicly,
+    /// and a beacon's Referer holding a <c>fbclid</c> is not a visit), as when the middleware served them itself.
+    /// </summary>
+    private static bool TakesNoCookies(PathString path) =>
+        (path.Value?.StartsWith(SnippetFile.BasePath + "/meta-capi.", StringComparison.OrdinalIgnoreCase) ?? false)
+        || path.StartsWithSegments(PixelBeacon.Path, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(Inspector.InspectorEndpoints.BasePath, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// A kept value, to write again on the domain; <see langword="null"/> when writing it would change it (the response

@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using CapiMiddleware.Context;
-using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -26,7 +25,6 @@ public class MiddlewareBenchmarks
         _middleware = new MetaConversionsMiddleware(
             static _ => Task.CompletedTask,
             _services.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>(),
-            _services.GetRequiredService<SnippetFile>(),
             TimeProvider.System,
             _services.GetRequiredService<TrackingConsent>(),
             NullLogger<MetaConversionsMiddleware>.Instance);

@@ -20,9 +20,8 @@ internal sealed class ConversionRecorder
     private readonly ConversionQueue _queue;
     private readonly PendingPixelEvents _pending;
     private readonly TrackingConsent _consent;
-    private readonly RecentEvents _inspector;
+    private readonly IConversionObserver _observers;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
-    private readonly PixelReach _reach;
     private readonly ILogger<ConversionRecorder> _logger;
     private readonly TimeProvider _time;
     private readonly LogThrottle _browserIdIgnored = new(TimeSpan.FromHours(1));
@@ -33,9 +32,8 @@ internal sealed class ConversionRecorder
         ConversionQueue queue,
         PendingPixelEvents pending,
         TrackingConsent consent,
-        RecentEvents inspector,
+        ConversionObservers observers,
         IOptionsMonitor<MetaConversionsOptions> options,
-        PixelReach reach,
         TimeProvider time,
         ILogger<ConversionRecorder> logger)
     {
@@ -43,9 +41,8 @@ internal sealed class ConversionRecorder
         _queue = queue;
         _pending = pending;
         _consent = consent;
-        _inspector = inspector;
+        _observers = observers;
         _options = options;
-        _reach = reach;
         _logger = logger;
     }
 
@@ -169,7 +166,7 @@ internal sealed class ConversionRecorder
             PixelIds = builder.PixelIds,
             DataProcessingOptions = PixelDataProcessingOptions.From(builder.DataProcessingOptions),
         });
-        Log.EventDeclaredForSharedPage(_logger, builder.EventName);
+        _observers.Declared(builder.EventName);
     }
 
     /// <summary>Says (at most once an hour) when the snippet's event ID was ignored, so the two copies will not deduplicate.</summary>
@@ -220,6 +217,7 @@ internal sealed class ConversionRecorder
         }
 
         GraphCustomData? pixelData;
+        var serverCopyQueued = false;
         if (builder.IsPixelOnly)
         {
             // The server's copy is sent elsewhere (a payment webhook): only the Pixel's, its data checked as for any event.
@@ -233,18 +231,13 @@ internal sealed class ConversionRecorder
         else
         {
             var result = await _queue.EnqueueAsync(conversion, builder.EventId, context.Request.Host.Host, CancellationToken.None).ConfigureAwait(false);
-            if (result.Status == EnqueueStatus.Queued)
-            {
-                // The server's copy is on its way; a beacon from the page will tell whether the browser's was too.
-                _reach.Expect(builder.EventId, builder.EventName);
-            }
-
+            serverCopyQueued = result.Status == EnqueueStatus.Queued;
             if (result.Event is null || builder.IsBrowserInitiated)
             {
                 // Invalid or disabled: neither copy. Browser-initiated: the browser already sent its copy.
                 if (result.Event is not null)
                 {
-                    _inspector.PixelFiredByBrowser(builder.EventName, builder.EventId);
+                    _observers.HandedToPixel(builder.EventName, builder.EventId, PixelHandover.Browser, null, serverCopyQueued);
                 }
 
                 return;
@@ -267,13 +260,13 @@ internal sealed class ConversionRecorder
         if (!redirect && !scope.PixelEventsRendered)
         {
             scope.PixelEvents.Add(pixelEvent);
-            _inspector.PixelHanded(pixelEvent, redirect: false);
+            _observers.HandedToPixel(builder.EventName, builder.EventId, PixelHandover.Page, pixelEvent, serverCopyQueued);
         }
         else if (!context.Response.HasStarted)
         {
             // After a redirect, or on a page whose Pixel data is already written: the next page hands it over.
             _pending.Carry(context, [pixelEvent]);
-            _inspector.PixelHanded(pixelEvent, redirect: true);
+            _observers.HandedToPixel(builder.EventName, builder.EventId, PixelHandover.Redirect, pixelEvent, serverCopyQueued);
         }
 
         // Otherwise the response is gone: the server's copy is sent alone.

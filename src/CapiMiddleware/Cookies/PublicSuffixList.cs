@@ -9,7 +9,7 @@ namespace CapiMiddleware.Cookies;
 /// where a cookie may be set, and so where Meta's Pixel ends up writing <c>_fbc</c>/<c>_fbp</c>:
 /// <c>www.example.co.uk</c> → <c>example.co.uk</c>, <c>a.b.example.com</c> → <c>example.com</c>,
 /// <c>myshop.azurewebsites.net</c> → itself (a suffix of the list's private section). Both sections count, as they do
-/// in browsers. The list is <c>public_suffix_list.dat</c>, embedded at build time (see the README for its snapshot and how
+/// in browsers. The list is <c>public_suffix_list.dat</c>, embedded at build time (see docs/cookies.md for its snapshot and how
 /// to refresh it); nothing is downloaded at run time.
 /// </summary>
 internal sealed class PublicSuffixList

@@ -1,4 +1,8 @@
 using CapiMiddleware;
+using CapiMiddleware.Serving;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -6,23 +10,34 @@ namespace Microsoft.AspNetCore.Builder;
 public static class MetaConversionsApplicationBuilderExtensions
 {
     /// <summary>
-    /// Serves the browser snippet under <c>/_capi/</c> and keeps Meta's first-party cookies (<c>_fbc</c> from
-    /// <c>fbclid</c>, <c>_fbp</c> on page views). Serves the inspector at <c>/_capi/inspector</c> when it is on
-    /// (<see cref="MetaConversionsOptions.Inspector"/>). Place it after <c>UseForwardedHeaders</c> and
-    /// <c>UseStaticFiles</c>, before the endpoints.
+    /// Keeps Meta's first-party cookies: <c>_fbc</c> from <c>fbclid</c>, <c>_fbp</c> on page views. Place it after
+    /// <c>UseForwardedHeaders</c> and <c>UseStaticFiles</c>, before the endpoints, and map what the library serves (the
+    /// snippet, the beacon, the inspector) with <see cref="MetaConversionsEndpointRouteBuilderExtensions.MapMetaConversions"/>.
     /// </summary>
+    /// <remarks>
+    /// When the application does not call <c>MapMetaConversions()</c>, and <paramref name="app"/> can map endpoints (a
+    /// <c>WebApplication</c>), this maps the snippet, the beacon and the inspector itself, as earlier versions served them,
+    /// and logs a warning at start-up. An application builder that cannot map endpoints gets an error in the log instead:
+    /// the snippet is not served until <c>MapMetaConversions()</c> is called in <c>UseEndpoints</c>.
+    /// </remarks>
     /// <param name="app">The application.</param>
     /// <returns>The application, for chaining.</returns>
     public static IApplicationBuilder UseMetaConversions(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        if (app.ApplicationServices.GetService(typeof(CapiMiddleware.Context.ConversionRecorder)) is null)
+        if (app.ApplicationServices.GetService<LibraryEndpointsMapping>() is not { } mapping)
         {
             throw new InvalidOperationException(
                 "UseMetaConversions() needs the library's services: call builder.Services.AddMetaConversions(...) in Program.cs.");
         }
 
-        app.UseMiddleware<CapiMiddleware.Inspector.InspectorMiddleware>(); // passes everything outside /_capi/inspector on at once
+        // Pages of an application written before the snippet became an endpoint must not lose it.
+        if (app is IEndpointRouteBuilder endpoints)
+        {
+            LibraryEndpoints.MapImplicitly(endpoints, mapping);
+        }
+
+        mapping.ReportWhenStarted(app.ApplicationServices.GetService<IHostApplicationLifetime>());
         return app.UseMiddleware<MetaConversionsMiddleware>();
     }
 }

@@ -13,7 +13,8 @@ public sealed class MetaConversionsOptions
 
     /// <summary>
     /// Whether server events and cookies are on. When <see langword="false"/> the application runs as if the library
-    /// were not there: no cookies, no events, no page data. The default value is <see langword="true"/>.
+    /// were not there: no cookies, no events, no page data, and the paths of the snippet, the beacon and the inspector are
+    /// left to the application. The default value is <see langword="true"/>.
     /// </summary>
     public bool Enabled { get; set; } = true;
 
@@ -95,8 +96,9 @@ public sealed class MetaConversionsOptions
 
     /// <summary>
     /// Whether the snippet reports, once per page view, whether Meta's Pixel library loaded and which events the page
-    /// handled (<c>POST /_capi/beacon</c>, no personal data), so the inspector can say how many page views had the Pixel
-    /// blocked and which events reached Meta only through the server. The default value is <see langword="true"/>.
+    /// handled (<c>POST /_capi/beacon</c>, mapped by <c>app.MapMetaConversions()</c>; no personal data), so the inspector
+    /// can say how many page views had the Pixel blocked and which events reached Meta only through the server. While
+    /// <see langword="false"/>, the beacon's path is left to the application. The default value is <see langword="true"/>.
     /// </summary>
     public bool ReportPixelBlocking { get; set; } = true;
 

@@ -9,6 +9,7 @@ using CapiMiddleware.Mvc;
 using CapiMiddleware.Inspector;
 using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -90,8 +91,20 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<PixelBeacon>();
         services.TryAddSingleton<DeclaredEvents>();
         services.TryAddSingleton<BrowserEvents>();
+        services.TryAddSingleton<InspectorEndpoints>();
+        services.TryAddSingleton<LibraryEndpointsMapping>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, EndpointSwitchPolicy>());
         services.TryAddSingleton<CapiMiddleware.Identity.CapturedIdentities>();
         services.AddHostedService<OutboxSender>();
+
+        // The pipeline's observers (IConversionObserver), told through ConversionObservers of what becomes of each event.
+        services.TryAddSingleton<ConversionLog>();
+        services.TryAddSingleton<ConversionObservers>();
+        services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<ConversionMetrics>());
+        services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<ConversionLog>());
+        services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<MatchDiagnostics>());
+        services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<PixelReach>());
+        services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<RecentEvents>());
 
         // Razor Pages read the attribute through a page convention; apps without Razor Pages never resolve these options.
         services.Configure<RazorPagesOptions>(o => o.Conventions.Add(new MetaConversionPageConvention()));

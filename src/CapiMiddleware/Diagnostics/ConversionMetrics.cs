@@ -15,7 +15,7 @@ namespace CapiMiddleware.Diagnostics;
 /// each time it is sent again after a temporary failure. Without an access token nothing is sent, so only accepted,
 /// dropped and the queue depth move.
 /// </remarks>
-internal sealed class ConversionMetrics
+internal sealed class ConversionMetrics : IConversionObserver
 {
     // Failure and drop reasons, the values of the "reason" tag.
     public const string Transient = "transient";
@@ -117,6 +117,21 @@ internal sealed class ConversionMetrics
         {
             _identitiesEvicted.Add(count);
         }
+    }
+
+    void IConversionObserver.Stored(Events.GraphEvent graphEvent) => Accepted(graphEvent.EventName);
+
+    void IConversionObserver.Refused(in RefusedEvent refused) => Dropped(refused.Reason switch
+    {
+        Refusal.QueueFull => QueueFull,
+        Refusal.StoreFailed => StoreFailed,
+        _ => Invalid,
+    });
+
+    void IConversionObserver.PersonalDataRemoved(string eventName, string eventId, int fromSourceUrl, int fromReferrerUrl)
+    {
+        PersonalDataRemoved("event_source_url", fromSourceUrl);
+        PersonalDataRemoved("referrer_url", fromReferrerUrl);
     }
 
     public void Accepted(string eventName)

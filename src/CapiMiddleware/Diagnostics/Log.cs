@@ -67,7 +67,7 @@ internal static partial class Log
     [LoggerMessage(18, LogLevel.Debug, "{EventName} event {EventId}: match quality estimate {Quality}.", EventName = "EventMatchQuality")]
     public static partial void EventMatchQuality(ILogger logger, string eventName, string eventId, MatchQuality quality);
 
-    [LoggerMessage(19, LogLevel.Warning, "{EventName} events are arriving without email, phone or click ID, so Meta can match few of them to people. Pass the customer's email and phone with WithUser(...), or let signed-in users' claims fill them; see \"Raising Event Match Quality\" in the README. (Said at most once an hour.)", EventName = "WeakIdentifiers")]
+    [LoggerMessage(19, LogLevel.Warning, "{EventName} events are arriving without email, phone or click ID, so Meta can match few of them to people. Pass the customer's email and phone with WithUser(...), or let signed-in users' claims fill them; see \"Raising Event Match Quality\" (docs/match-quality.md in the repository). (Said at most once an hour.)", EventName = "WeakIdentifiers")]
     public static partial void WeakIdentifiers(ILogger logger, string eventName);
 
     [LoggerMessage(20, LogLevel.Information, "  {EventName} {EventId}: match quality estimate {Quality}", EventName = "WouldSendEvent")]
@@ -176,4 +176,11 @@ internal static partial class Log
 
     [LoggerMessage(62, LogLevel.Information, "The Meta Conversions inspector is on at {Path} ({Access}). MetaConversions:Inspector:Enabled = false turns it off.", EventName = "InspectorOn")]
     public static partial void InspectorOn(ILogger logger, string path, string access);
+
+    // 120 and on: the endpoints the library serves (app.MapMetaConversions()).
+    [LoggerMessage(120, LogLevel.Warning, "app.UseMetaConversions() mapped the snippet, the beacon and the inspector under /_capi itself, because app.MapMetaConversions() was not called; the application's authorization, rate limiting and CORS policies cannot be added to them. Call app.MapMetaConversions() (after app.UseMetaConversions()) to map them with the rest of the library's endpoints.", EventName = "EndpointsMappedImplicitly")]
+    public static partial void EndpointsMappedImplicitly(ILogger logger);
+
+    [LoggerMessage(121, LogLevel.Error, "The Meta Conversions snippet, beacon and inspector are not served: they are endpoints, and app.MapMetaConversions() was not called (this application builder cannot map them by itself). Pages that render <meta-pixel /> load their snippet from /_capi/ and get a 404. Call endpoints.MapMetaConversions() in UseEndpoints(...).", EventName = "EndpointsNotMapped")]
+    public static partial void EndpointsNotMapped(ILogger logger);
 }

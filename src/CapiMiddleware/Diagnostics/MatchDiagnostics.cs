@@ -10,7 +10,7 @@ namespace CapiMiddleware.Diagnostics;
 /// identifier coverage as metrics, and one Warning (not one per event) when purchases or leads arrive without any of
 /// email, phone and click ID.
 /// </summary>
-internal sealed class MatchDiagnostics
+internal sealed class MatchDiagnostics : IConversionObserver
 {
     private static readonly TimeSpan WarningInterval = TimeSpan.FromHours(1);
 
@@ -28,9 +28,9 @@ internal sealed class MatchDiagnostics
         _bands = metrics.MatchQualityBands;
     }
 
-    public MatchQuality Observe(GraphEvent graphEvent)
+    /// <summary>Counts the identifiers and the band of each event going into the outbox, and says what it lacks.</summary>
+    public void Queued(Dispatch.OutboxEntry entry, GraphEvent graphEvent, MatchQuality quality, EventIdSource idSource)
     {
-        var quality = graphEvent.UserData.EstimateMatchQuality();
         if (_identifiers.Enabled)
         {
             foreach (var identifier in quality.Identifiers)
@@ -51,8 +51,6 @@ internal sealed class MatchDiagnostics
         {
             WarnOnce(graphEvent.EventName);
         }
-
-        return quality;
     }
 
     private void WarnOnce(string eventName)

@@ -5,8 +5,8 @@ public static class MetaConversionsDiagnostics
 {
     /// <summary>
     /// The name of the library's <see cref="System.Diagnostics.Metrics.Meter"/>: subscribe to it, for example with
-    /// OpenTelemetry's <c>AddMeter("CapiMiddleware")</c>. Its instruments are named <c>capimiddleware.*</c>; the README's
-    /// "Telemetry" section lists them.
+    /// OpenTelemetry's <c>AddMeter("CapiMiddleware")</c>. Its instruments are named <c>capimiddleware.*</c>; the repository's
+    /// docs/telemetry.md lists them.
     /// </summary>
     public const string MeterName = "CapiMiddleware";
 

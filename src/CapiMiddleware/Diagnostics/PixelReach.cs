@@ -4,11 +4,12 @@ namespace CapiMiddleware.Diagnostics;
 
 /// <summary>
 /// What the server earned: how many page views had Meta's Pixel blocked, and for each event name how many events reached
-/// Meta from both sides and how many only from the server (the browser's copy could not be sent). Fed by the snippet's
-/// beacons (<see cref="Serving.PixelBeacon"/>), which can only mark events the server itself reported. Memory is
-/// bounded: the latest <see cref="MaxTrackedEvents"/> event IDs and <see cref="MaxEventNames"/> event names.
+/// Meta from both sides and how many only from the server (the browser's copy could not be sent). An observer of the
+/// pipeline: it expects the events whose server copy was queued and whose Pixel copy went to the browser; the snippet's
+/// beacons (<see cref="Serving.PixelBeacon"/>) can then only mark those, never add one. Memory is bounded: the latest
+/// <see cref="MaxTrackedEvents"/> event IDs and <see cref="MaxEventNames"/> event names.
 /// </summary>
-internal sealed class PixelReach
+internal sealed class PixelReach : IConversionObserver
 {
     public const int MaxTrackedEvents = 10_000;
     public const int MaxEventNames = 100;
@@ -43,6 +44,15 @@ internal sealed class PixelReach
 
         /// <summary>The page had the Pixel blocked: only the server's copy reached Meta.</summary>
         ServerOnly,
+    }
+
+    /// <summary>A request's event whose server copy is on its way and whose Pixel copy went to the browser: expected in a beacon.</summary>
+    void IConversionObserver.HandedToPixel(string eventName, string eventId, Inspector.PixelHandover handover, Events.PixelEvent? pixel, bool serverCopyQueued)
+    {
+        if (serverCopyQueued)
+        {
+            Expect(eventId, eventName);
+        }
     }
 
     /// <summary>Remembers a server event that has a browser side, so a beacon that names its ID can count it.</summary>

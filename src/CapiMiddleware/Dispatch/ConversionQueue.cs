@@ -1,7 +1,5 @@
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Events;
-using CapiMiddleware.Inspector;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace CapiMiddleware.Dispatch;
@@ -18,16 +16,16 @@ internal enum EnqueueStatus
 /// <summary>What became of an event handed to the queue; <see cref="Event"/> is its wire form when it was valid.</summary>
 internal readonly record struct EnqueueResult(EnqueueStatus Status, GraphEvent? Event);
 
-/// <summary>Builds the wire event once and puts it in the outbox store.</summary>
+/// <summary>
+/// Builds the wire event once and puts it in the outbox store; what became of it (queued, stored, refused) it tells the
+/// observers (<see cref="ConversionObservers"/>: metrics, log, match diagnostics, inspector).
+/// </summary>
 internal sealed class ConversionQueue : IConversionQueue
 {
     private readonly IOutboxStore _store;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly TimeProvider _time;
-    private readonly MatchDiagnostics _diagnostics;
-    private readonly ConversionMetrics _metrics;
-    private readonly RecentEvents _inspector;
-    private readonly ILogger<ConversionQueue> _logger;
+    private readonly IConversionObserver _observers;
     private readonly Identity.CapturedIdentities _identities;
     private long _dropped;
 
@@ -35,20 +33,14 @@ internal sealed class ConversionQueue : IConversionQueue
         IOutboxStore store,
         IOptionsMonitor<MetaConversionsOptions> options,
         TimeProvider time,
-        MatchDiagnostics diagnostics,
-        ConversionMetrics metrics,
-        RecentEvents inspector,
-        Identity.CapturedIdentities identities,
-        ILogger<ConversionQueue> logger)
+        ConversionObservers observers,
+        Identity.CapturedIdentities identities)
     {
         _identities = identities;
         _store = store;
         _options = options;
         _time = time;
-        _diagnostics = diagnostics;
-        _metrics = metrics;
-        _inspector = inspector;
-        _logger = logger;
+        _observers = observers;
     }
 
     /// <summary>How many events were dropped because the queue was full or the store could not take them.</summary>
@@ -84,9 +76,7 @@ internal sealed class ConversionQueue : IConversionQueue
             return conversionEvent;
         }
 
-        _metrics.PersonalDataRemoved("event_source_url", fromSource);
-        _metrics.PersonalDataRemoved("referrer_url", fromReferrer);
-        Log.PersonalDataRemovedFromUrls(_logger, fromSource + fromReferrer, conversionEvent.EventName, eventId);
+        _observers.PersonalDataRemoved(conversionEvent.EventName, eventId, fromSource, fromReferrer);
         return conversionEvent with { EventSourceUrl = source, ReferrerUrl = referrer };
     }
 
@@ -105,9 +95,7 @@ internal sealed class ConversionQueue : IConversionQueue
         var pixels = PixelsFor(conversionEvent, host, options, out var pixelProblem);
         if (pixels is null)
         {
-            Log.EventInvalid(_logger, conversionEvent.EventName, eventId, pixelProblem!);
-            _metrics.Dropped(ConversionMetrics.Invalid);
-            _inspector.NotQueued(conversionEvent.EventName, eventId, conversionEvent.ActionSource.WireName(), DeliveryStatus.Invalid, pixelProblem!);
+            _observers.Refused(new RefusedEvent(conversionEvent.EventName, eventId, conversionEvent.ActionSource.WireName(), Refusal.Invalid, pixelProblem!));
             return new EnqueueResult(EnqueueStatus.Invalid, null);
         }
 
@@ -115,13 +103,11 @@ internal sealed class ConversionQueue : IConversionQueue
         var graphEvent = GraphEventWriter.TryCreate(conversionEvent, eventId, _time.GetUtcNow(), out var problem, options.LimitedDataUse?.ToDataProcessingOptions());
         if (graphEvent is null)
         {
-            Log.EventInvalid(_logger, conversionEvent.EventName, eventId, problem!);
-            _metrics.Dropped(ConversionMetrics.Invalid);
-            _inspector.NotQueued(conversionEvent.EventName, eventId, conversionEvent.ActionSource.WireName(), DeliveryStatus.Invalid, problem!);
+            _observers.Refused(new RefusedEvent(conversionEvent.EventName, eventId, conversionEvent.ActionSource.WireName(), Refusal.Invalid, problem!));
             return new EnqueueResult(EnqueueStatus.Invalid, null);
         }
 
-        var quality = _diagnostics.Observe(graphEvent);
+        var quality = graphEvent.UserData.EstimateMatchQuality();
         var payload = GraphEventWriter.Serialize(graphEvent);
         var enqueuedAt = _time.GetUtcNow();
         var stored = true;
@@ -142,7 +128,8 @@ internal sealed class ConversionQueue : IConversionQueue
                 };
                 if (ReferenceEquals(pixelId, pixels[0]))
                 {
-                    _inspector.Queued(entry, quality, conversionEvent.EventId is null ? EventIdSource.Generated : conversionEvent.EventIdSource); // before the store: the sender may answer before EnqueueAsync returns
+                    // Before the store: the sender may answer before EnqueueAsync returns.
+                    _observers.Queued(entry, graphEvent, quality, conversionEvent.EventId is null ? EventIdSource.Generated : conversionEvent.EventIdSource);
                 }
 
                 stored &= await _store.EnqueueAsync(entry, cancellationToken).ConfigureAwait(false);
@@ -152,24 +139,21 @@ internal sealed class ConversionQueue : IConversionQueue
         {
             // A durable store that cannot write (disk full, Redis unreachable) loses this event, loudly; the request
             // and the Pixel's copy go on.
-            Interlocked.Increment(ref _dropped);
-            Log.OutboxWriteFailed(_logger, ex, graphEvent.EventName, eventId);
-            _metrics.Dropped(ConversionMetrics.StoreFailed);
-            _inspector.NotQueued(graphEvent.EventName, eventId, graphEvent.ActionSource, DeliveryStatus.Dropped, "The outbox store could not take it; the log says why (event 44).");
+            var droppedSoFar = Interlocked.Increment(ref _dropped);
+            _observers.Refused(new RefusedEvent(graphEvent.EventName, eventId, graphEvent.ActionSource, Refusal.StoreFailed,
+                "The outbox store could not take it; the log says why (event 44).", ex, droppedSoFar));
             return new EnqueueResult(EnqueueStatus.Failed, graphEvent);
         }
 
         if (!stored)
         {
-            var dropped = Interlocked.Increment(ref _dropped);
-            Log.QueueFull(_logger, graphEvent.EventName, eventId, options.QueueCapacity, dropped);
-            _metrics.Dropped(ConversionMetrics.QueueFull);
-            _inspector.NotQueued(graphEvent.EventName, eventId, graphEvent.ActionSource, DeliveryStatus.Dropped, $"The queue is full (MetaConversions:QueueCapacity = {options.QueueCapacity}).");
+            var droppedSoFar = Interlocked.Increment(ref _dropped);
+            _observers.Refused(new RefusedEvent(graphEvent.EventName, eventId, graphEvent.ActionSource, Refusal.QueueFull,
+                $"The queue is full (MetaConversions:QueueCapacity = {options.QueueCapacity}).", DroppedSoFar: droppedSoFar));
             return new EnqueueResult(EnqueueStatus.Full, graphEvent);
         }
 
-        Log.EventQueued(_logger, graphEvent.EventName, eventId);
-        _metrics.Accepted(graphEvent.EventName);
+        _observers.Stored(graphEvent);
         return new EnqueueResult(EnqueueStatus.Queued, graphEvent);
     }
 

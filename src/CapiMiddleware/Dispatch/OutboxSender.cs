@@ -1,5 +1,4 @@
 using CapiMiddleware.Diagnostics;
-using CapiMiddleware.Inspector;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace CapiMiddleware.Dispatch;
 
 /// <summary>
-/// The background loop above the outbox store: leases batches, sends them, and acts on Meta's answer. Written once
-/// for every store. Requests never wait on it.
+/// The background loop above the outbox store: leases batches, sends them, and acts on Meta's answer, which it tells the
+/// observers (<see cref="ConversionObservers"/>). Written once for every store. Requests never wait on it.
 /// </summary>
 internal sealed class OutboxSender : BackgroundService
 {
@@ -19,7 +18,7 @@ internal sealed class OutboxSender : BackgroundService
     private readonly GraphApiClient _graph;
     private readonly LogOnlyTransport _logOnly;
     private readonly DeliveryTelemetry _telemetry;
-    private readonly RecentEvents _inspector;
+    private readonly IConversionObserver _observers;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<OutboxSender> _logger;
@@ -32,7 +31,7 @@ internal sealed class OutboxSender : BackgroundService
         GraphApiClient graph,
         LogOnlyTransport logOnly,
         DeliveryTelemetry telemetry,
-        RecentEvents inspector,
+        ConversionObservers observers,
         IOptionsMonitor<MetaConversionsOptions> options,
         TimeProvider time,
         ILogger<OutboxSender> logger)
@@ -41,7 +40,7 @@ internal sealed class OutboxSender : BackgroundService
         _graph = graph;
         _logOnly = logOnly;
         _telemetry = telemetry;
-        _inspector = inspector;
+        _observers = observers;
         _options = options;
         _time = time;
         _logger = logger;
@@ -184,12 +183,10 @@ internal sealed class OutboxSender : BackgroundService
         }
 
         telemetry.Complete(result, batch);
-
-        _inspector.Delivered(batch, result, pixel.SendsToMeta);
+        _observers.Delivered(pixelId, batch, result, pixel.SendsToMeta);
         switch (result.Outcome)
         {
             case SendOutcome.Accepted:
-                Log.BatchSent(_logger, batch.Count, pixelId, result.EventsReceived, result.FbTraceId ?? "-");
                 await _store.AcknowledgeAsync(batch, CancellationToken.None).ConfigureAwait(false);
                 break;
 
@@ -202,7 +199,6 @@ internal sealed class OutboxSender : BackgroundService
 
             case SendOutcome.InvalidEvents:
             case SendOutcome.Rejected:
-                Log.EventsRejected(_logger, batch.Count, pixelId, batch[0].EventName, batch[0].EventId, result.Describe());
                 await _store.DeadLetterAsync(batch, result.Describe(), CancellationToken.None).ConfigureAwait(false);
                 break;
 

@@ -126,10 +126,11 @@ internal sealed record InspectorSnapshot(long Version, bool Full, long OldestSeq
 /// <summary>
 /// The inspector's memory: the latest <see cref="Capacity"/> events by event name and ID, with the server's copy, the
 /// Pixel's copy, the match quality estimate and the delivery status. Its size is bounded whatever the outbox holds,
-/// and nothing is recorded while the inspector is off. Fed by <see cref="ConversionQueue"/> (the server's copy),
-/// <see cref="Context.ConversionRecorder"/> (the Pixel's copy) and <see cref="OutboxSender"/> (Meta's answer).
+/// and nothing is recorded while the inspector is off. An observer of the pipeline (<see cref="IConversionObserver"/>): the
+/// queue tells it of the server's copy, the recorder of the Pixel's, the sender of Meta's answer, the beacon of the
+/// browser's.
 /// </summary>
-internal sealed class RecentEvents
+internal sealed class RecentEvents : IConversionObserver
 {
     /// <summary>How many events are kept; the oldest goes when a new one comes.</summary>
     public const int Capacity = 200;
@@ -269,6 +270,31 @@ internal sealed class RecentEvents
             Change(eventName, eventId, "", create: false, (e, version, now) => e with { Version = version, UpdatedAt = now, BrowserCopy = side });
         }
     }
+
+    void IConversionObserver.Queued(OutboxEntry entry, GraphEvent graphEvent, MatchQuality quality, EventIdSource idSource) =>
+        Queued(entry, quality, idSource);
+
+    void IConversionObserver.Refused(in RefusedEvent refused) => NotQueued(
+        refused.EventName,
+        refused.EventId,
+        refused.ActionSource,
+        refused.Reason == Refusal.Invalid ? DeliveryStatus.Invalid : DeliveryStatus.Dropped,
+        refused.Detail);
+
+    void IConversionObserver.HandedToPixel(string eventName, string eventId, PixelHandover handover, PixelEvent? pixel, bool serverCopyQueued)
+    {
+        if (pixel is null)
+        {
+            PixelFiredByBrowser(eventName, eventId);
+        }
+        else
+        {
+            PixelHanded(pixel, handover == PixelHandover.Redirect);
+        }
+    }
+
+    void IConversionObserver.Delivered(string pixelId, IReadOnlyList<OutboxEntry> batch, GraphSendResult result, bool sentToMeta) =>
+        Delivered(batch, result, sentToMeta);
 
     /// <summary>The events that changed after <paramref name="since"/>; all of them when it is 0 or unknown here.</summary>
     public InspectorSnapshot Since(long since)

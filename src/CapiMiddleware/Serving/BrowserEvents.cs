@@ -32,14 +32,12 @@ internal sealed class BrowserEvents : IDisposable
     private readonly TrackingConsent _consent;
     private readonly PartitionedRateLimiter<HttpContext> _limiter;
 
-    public BrowserEvents(DeclaredEvents declared, ConversionRecorder recorder, TrackingConsent consent)
+    public BrowserEvents(DeclaredEvents declared, ConversionRecorder recorder, TrackingConsent consent, TimeProvider time)
     {
         _declared = declared;
         _recorder = recorder;
         _consent = consent;
-        _limiter = PartitionedRateLimiter.Create<HttpContext, UInt128>(context => RateLimitPartition.GetFixedWindowLimiter(
-            BrowserRequests.ClientKey(context.Connection.RemoteIpAddress),
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = PerClientPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        _limiter = BrowserRequests.PerClientPerMinute(PerClientPerMinute, time);
     }
 
     public async Task<IResult> ReceiveAsync(HttpContext context)

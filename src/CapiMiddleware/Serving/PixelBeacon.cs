@@ -1,6 +1,5 @@
-using System.Buffers;
-using System.Net;
 using System.Text.Json;
+using System.Threading.RateLimiting;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Events;
 using Microsoft.AspNetCore.Http;
@@ -12,28 +11,22 @@ namespace CapiMiddleware.Serving;
 /// the page handled: <c>{"v":1,"blocked":true,"ids":["ord-1001"]}</c>. Only small, well-formed, same-origin beacons are
 /// taken, a few per client per minute; a beacon can only mark events the server reported itself, never create one.
 /// </summary>
-internal sealed class PixelBeacon
+internal sealed class PixelBeacon : IDisposable
 {
     public const string Path = SnippetFile.BasePath + "/beacon";
     public const int MaxBodyBytes = 2048;
     public const int MaxEventIds = 50;
     public const int PerClientPerMinute = 30;
-    public const int MaxClientsPerMinute = 10_000;
-
-    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
     private readonly PixelReach _reach;
-    private readonly Inspector.RecentEvents _inspector;
-    private readonly TimeProvider _time;
-    private readonly object _gate = new();
-    private readonly Dictionary<UInt128, int> _clients = [];
-    private DateTimeOffset _windowStart;
+    private readonly IConversionObserver _observers;
+    private readonly PartitionedRateLimiter<HttpContext> _limiter;
 
-    public PixelBeacon(PixelReach reach, Inspector.RecentEvents inspector, TimeProvider time)
+    public PixelBeacon(PixelReach reach, ConversionObservers observers, TimeProvider time)
     {
         _reach = reach;
-        _inspector = inspector;
-        _time = time;
+        _observers = observers;
+        _limiter = BrowserRequests.PerClientPerMinute(PerClientPerMinute, time);
     }
 
     public async Task ServeAsync(HttpContext context)
@@ -61,7 +54,8 @@ internal sealed class PixelBeacon
             return;
         }
 
-        if (!TryAdmit(context.Connection.RemoteIpAddress))
+        using var lease = _limiter.AttemptAcquire(context);
+        if (!lease.IsAcquired)
         {
             response.StatusCode = StatusCodes.Status429TooManyRequests;
             response.Headers.RetryAfter = "60";
@@ -80,7 +74,7 @@ internal sealed class PixelBeacon
             var side = blocked ? PixelReach.Side.ServerOnly : PixelReach.Side.Both;
             foreach (var (eventName, eventId) in counted)
             {
-                _inspector.BrowserCopyReported(eventName, eventId, side);
+                _observers.BrowserCopyReported(eventName, eventId, side);
             }
         }
         response.StatusCode = StatusCodes.Status204NoContent;
@@ -220,40 +214,5 @@ internal sealed class PixelBeacon
         return true;
     }
 
-    /// <summary>
-    /// A fixed one-minute window per client (an IPv4 address, or an IPv6 /64, which one household or phone holds), with
-    /// a bounded table: when it is full, new clients wait for the next window rather than grow it.
-    /// </summary>
-    private bool TryAdmit(IPAddress? address)
-    {
-        var key = BrowserRequests.ClientKey(address);
-        var now = _time.GetUtcNow();
-        lock (_gate)
-        {
-            if (now - _windowStart >= Window || now < _windowStart)
-            {
-                _clients.Clear();
-                _windowStart = now;
-            }
-
-            if (_clients.TryGetValue(key, out var count))
-            {
-                if (count >= PerClientPerMinute)
-                {
-                    return false;
-                }
-
-                _clients[key] = count + 1;
-                return true;
-            }
-
-            if (_clients.Count >= MaxClientsPerMinute)
-            {
-                return false;
-            }
-
-            _clients[key] = 1;
-            return true;
-        }
-    }
+    public void Dispose() => _limiter.Dispose();
 }

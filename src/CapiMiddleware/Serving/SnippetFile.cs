@@ -4,14 +4,18 @@ using Microsoft.AspNetCore.Http;
 namespace CapiMiddleware.Serving;
 
 /// <summary>
-/// The browser snippet, embedded in this assembly and served by the middleware: under a content-hashed path with a
-/// year-long immutable cache, and under a stable path with a short cache for pages that cannot know the hash
-/// (static or cached HTML).
+/// The browser snippet, embedded in this assembly and served as an endpoint (<c>app.MapMetaConversions()</c>): under a
+/// content-hashed path with a year-long immutable cache, and under a stable path with a short cache for pages that
+/// cannot know the hash (static or cached HTML).
 /// </summary>
 internal sealed class SnippetFile
 {
     public const string BasePath = "/_capi";
     public const string StablePath = BasePath + "/meta-capi.js";
+
+    /// <summary>The route of every hashed path, the current one and older ones (a page cached before a deploy).</summary>
+    public const string HashedRoute = BasePath + "/meta-capi.{hash}.js";
+
     private const string ResourceName = "CapiMiddleware.meta-capi.js";
     private const string ContentType = "text/javascript; charset=utf-8";
 
@@ -36,27 +40,20 @@ internal sealed class SnippetFile
 
     public ReadOnlyMemory<byte> Content => _content;
 
-    /// <summary>Serves the snippet when <paramref name="path"/> names it; <see langword="false"/> otherwise.</summary>
-    public bool TryServe(HttpContext context, PathString path, out Task served)
+    /// <summary>Serves the snippet, on a request routed to <see cref="StablePath"/> or <see cref="HashedRoute"/>.</summary>
+    public Task ServeAsync(HttpContext context)
     {
-        served = Task.CompletedTask;
-        var versioned = path.Equals(VersionedPath, StringComparison.Ordinal);
-        if (!versioned && !path.Equals(StablePath, StringComparison.Ordinal)
-            && !(path.Value!.StartsWith(BasePath + "/meta-capi.", StringComparison.Ordinal) && path.Value.EndsWith(".js", StringComparison.Ordinal)))
-        {
-            return false;
-        }
-
         var request = context.Request;
         var response = context.Response;
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
         {
             response.StatusCode = StatusCodes.Status405MethodNotAllowed;
             response.Headers.Allow = "GET, HEAD";
-            return true;
+            return Task.CompletedTask;
         }
 
         // An older hash (a page cached before a deploy) still gets the current snippet, but not for a year.
+        var versioned = request.Path.Equals(VersionedPath, StringComparison.Ordinal);
         response.Headers.CacheControl = versioned ? "public, max-age=31536000, immutable" : "public, max-age=300";
         response.Headers.ETag = _etag;
         response.Headers.XContentTypeOptions = "nosniff";
@@ -65,15 +62,12 @@ internal sealed class SnippetFile
         if (request.Headers.IfNoneMatch.ToString() == _etag)
         {
             response.StatusCode = StatusCodes.Status304NotModified;
-            return true;
+            return Task.CompletedTask;
         }
 
         response.ContentLength = _content.Length;
-        if (HttpMethods.IsGet(request.Method))
-        {
-            served = response.Body.WriteAsync(_content, context.RequestAborted).AsTask();
-        }
-
-        return true;
+        return HttpMethods.IsGet(request.Method)
+            ? response.Body.WriteAsync(_content, context.RequestAborted).AsTask()
+            : Task.CompletedTask;
     }
 }

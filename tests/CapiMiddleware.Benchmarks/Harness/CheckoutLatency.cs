@@ -166,7 +166,7 @@ internal static partial class CheckoutLatency
     [GeneratedRegex(""""name="__RequestVerificationToken" type="hidden" value="([^"]+)"|value="([^"]+)" name="__RequestVerificationToken"""")]
     private static partial Regex AntiforgeryField();
 
-    private sealed record Variant(string Name, string Path, int Clients, int PerClient, Dictionary<string, string> Settings, bool Naive = false)
+    internal sealed record Variant(string Name, string Path, int Clients, int PerClient, Dictionary<string, string> Settings, bool Naive = false)
         : IAsyncDisposable
     {
         private readonly List<double> _samples = [];
@@ -174,6 +174,9 @@ internal static partial class CheckoutLatency
         private Browser[] _browsers = [];
 
         public int Checkouts { get; private set; }
+
+        /// <summary>The app's services, once started.</summary>
+        public IServiceProvider Services => _factory!.Services;
 
         public async Task StartAsync(string graphUrl)
         {
@@ -231,7 +234,7 @@ internal static partial class CheckoutLatency
     }
 
     /// <summary>A shopper: a cookie jar, the antiforgery token of <c>GET /checkout</c>, then checkouts posted with it.</summary>
-    private sealed class Browser(HttpClient client, string path, Dictionary<string, string> form) : IDisposable
+    internal sealed class Browser(HttpClient client, string path, Dictionary<string, string> form) : IDisposable
     {
         private int _order;
 
@@ -290,7 +293,7 @@ internal static partial class CheckoutLatency
     }
 
     /// <summary>The sample's own Program on Kestrel, configured as MetaConversions__* variables would; plus the naive controller.</summary>
-    private sealed class ShopFactory(Dictionary<string, string> settings, bool naive) : WebApplicationFactory<global::Program>
+    internal sealed class ShopFactory(Dictionary<string, string> settings, bool naive) : WebApplicationFactory<global::Program>
     {
         static ShopFactory()
         {

@@ -7,13 +7,14 @@ namespace CapiMiddleware.Benchmarks.Harness;
 /// The load harnesses, beside BenchmarkDotNet's micro-benchmarks:
 /// <c>dotnet run -c Release --project tests/CapiMiddleware.Benchmarks -- harness</c> runs them all, each in a process of
 /// its own, and prints the tables of docs/performance.md; <c>-- load</c>, <c>-- latency</c>, <c>-- pipeline</c>,
-/// <c>-- throughput</c>, <c>-- memory</c> or <c>-- soak</c> (ten minutes; see <see cref="Soak"/>) runs one.
+/// <c>-- throughput</c>, <c>-- memory</c>, <c>-- soak</c> (ten minutes; see <see cref="Soak"/>) or <c>-- path</c> (the types one Purchase
+/// passes through: <see cref="PurchasePath"/>) runs one.
 /// <c>--smoke</c> makes each a run of a second or two that only proves the harness works (./test.sh); its figures mean
 /// nothing.
 /// </summary>
 internal static class HarnessCommand
 {
-    private static readonly string[] Modes = ["harness", "load", "latency", "pipeline", "throughput", "memory", "soak"];
+    private static readonly string[] Modes = ["harness", "load", "latency", "pipeline", "throughput", "memory", "soak", "path"];
 
     /// <summary>What starts each line that states a figure against its target; a smoke run's says it means nothing.</summary>
     public static string ResultPrefix { get; private set; } = "RESULT";
@@ -41,6 +42,7 @@ internal static class HarnessCommand
             "throughput" => await Throughput.RunAsync(smoke),
             "memory" => await QueueMemory.RunAsync(smoke),
             "soak" => await Soak.RunAsync(args, smoke),
+            "path" => await PurchasePath.RunAsync(smoke),
             _ => throw new ArgumentOutOfRangeException(nameof(args), mode, "Not a harness."),
         };
         return passed ? 0 : 1;

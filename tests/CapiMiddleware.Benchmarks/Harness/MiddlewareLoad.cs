@@ -115,6 +115,7 @@ internal static partial class MiddlewareLoad
         if (withLibrary)
         {
             app.UseMetaConversions();
+            app.MapMetaConversions(); // as the README integrates it: the library's endpoints in the route table
         }
 
         app.MapGet("/", () => Results.Text("<!doctype html><title>Shop</title><p>Hello</p>", "text/html"));

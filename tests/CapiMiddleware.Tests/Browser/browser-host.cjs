@@ -175,8 +175,8 @@ async function visitEach(pageId, visits, ready) {
     if (visit.cookies.length) await context.addCookies(visit.cookies.map((c) => ({ name: c.name, value: c.value, domain: c.domain, path: '/' })));
     await page.goto(visit.url, { waitUntil: 'domcontentloaded', referer: visit.referer || undefined });
     const probe = '[' + ready + ', document.referrer]';
-    let seen = await page.evaluate(probe);
-    for (const deadline = Date.now() + 5000; !seen[0]; seen = await page.evaluate(probe)) {
+    let seen = await evaluateInDocument(page, probe);
+    for (const deadline = Date.now() + 5000; !seen[0]; seen = await evaluateInDocument(page, probe)) {
       if (Date.now() >= deadline) throw new Error('Timed out after 5000 ms waiting for: ' + ready + ' on ' + visit.url);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -187,6 +187,20 @@ async function visitEach(pageId, visits, ready) {
     });
   }
   return results;
+}
+
+// page.evaluate in the document that is there once a navigation still under way has committed: on a loaded machine the
+// visit's own navigation can still be replacing the document when goto returns ("Execution context was destroyed").
+// The probes are read-only, so evaluating again in the new document is safe.
+async function evaluateInDocument(page, expression) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await page.evaluate(expression);
+    } catch (e) {
+      if (attempt >= 5 || !/Execution context was destroyed/.test(String(e && e.message))) throw e;
+      await page.waitForLoadState('domcontentloaded');
+    }
+  }
 }
 
 async function report(pageId) {

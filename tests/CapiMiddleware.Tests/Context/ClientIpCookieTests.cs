@@ -59,7 +59,7 @@ public sealed class ClientIpCookieTests
     [Fact]
     public async Task The_ip_endpoint_answers_the_caller_s_address_never_cached_and_to_pages_of_the_same_site_only()
     {
-        await using var app = await TestApp.StartAsync(endpoints: a => a.MapMetaConversions(), sendToGraph: false);
+        await using var app = await TestApp.StartAsync(sendToGraph: false);
         async Task<HttpResponseMessage> GetAsync(string? origin, string host = "ipv6.shop.example")
         {
             var request = new HttpRequestMessage(HttpMethod.Get, "/_capi/ip");

@@ -25,8 +25,7 @@ public sealed class SharedPagesTests : IAsyncLifetime
         TestApp.StartAsync(
             configure,
             services: s => s.AddOutputCache().AddSingleton<SharedPagesController.Renders>(),
-            beforeLibrary: a => a.UseOutputCache(),
-            endpoints: a => a.MapMetaConversions());
+            beforeLibrary: a => a.UseOutputCache());
 
     [Theory]
     [InlineData("/shared/output-cache")]

@@ -1,5 +1,4 @@
 using CapiMiddleware.Context;
-using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -71,7 +70,6 @@ public sealed class MiddlewareAllocationTests
     private static MetaConversionsMiddleware CreateMiddleware(IServiceProvider services) => new(
         static _ => Task.CompletedTask,
         services.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>(),
-        services.GetRequiredService<SnippetFile>(),
         TimeProvider.System,
         services.GetRequiredService<TrackingConsent>(),
         NullLogger<MetaConversionsMiddleware>.Instance);

@@ -45,7 +45,7 @@ public sealed class PublicSuffixListTests
     [Fact]
     public void The_embedded_list_is_whole()
     {
-        // Both sections: ICANN's and the private one (the snapshot's date is in the README).
+        // Both sections: ICANN's and the private one (the snapshot's date is in docs/cookies.md).
         Assert.True(PublicSuffixList.Default.Count > 9000, $"{PublicSuffixList.Default.Count} rules");
     }
 

@@ -47,7 +47,9 @@ public sealed class TestApp : IAsyncDisposable
 
     /// <summary>
     /// Starts the app. With <paramref name="sendToGraph"/>, a fake Graph API server is started too and the app is
-    /// configured to send to it; otherwise the app has no access token and only logs what it would send.
+    /// configured to send to it; otherwise the app has no access token and only logs what it would send. The library's
+    /// endpoints are mapped as documented (<c>app.MapMetaConversions()</c>), unless <paramref name="mapLibraryEndpoints"/>
+    /// is false: an app that calls only <c>UseMetaConversions()</c>.
     /// </summary>
     public static async Task<TestApp> StartAsync(
         Action<MetaConversionsOptions>? configure = null,
@@ -55,7 +57,8 @@ public sealed class TestApp : IAsyncDisposable
         Action<IServiceCollection>? services = null,
         Action<WebApplication>? beforeLibrary = null,
         Action<WebApplication>? endpoints = null,
-        FakeGraphApiOptions? graphOptions = null)
+        FakeGraphApiOptions? graphOptions = null,
+        bool mapLibraryEndpoints = true)
     {
         var graph = sendToGraph ? await FakeGraphApiServer.StartAsync(graphOptions) : null;
         var logs = new LogCapture();
@@ -99,6 +102,11 @@ public sealed class TestApp : IAsyncDisposable
         var app = builder.Build();
         beforeLibrary?.Invoke(app);
         app.UseMetaConversions();
+        if (mapLibraryEndpoints)
+        {
+            app.MapMetaConversions();
+        }
+
         app.MapControllers();
         app.MapRazorPages();
         endpoints?.Invoke(app);

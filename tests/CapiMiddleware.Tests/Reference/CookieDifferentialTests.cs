@@ -1,6 +1,5 @@
 using CapiMiddleware.Context;
 using CapiMiddleware.Cookies;
-using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -488,7 +487,6 @@ public sealed class CookieDifferentialTests(ParameterBuilder reference, ITestOut
         return new(
             static _ => Task.CompletedTask,
             options,
-            new SnippetFile(),
             time,
             new TrackingConsent(options, time, NullLogger<TrackingConsent>.Instance),
             logger);

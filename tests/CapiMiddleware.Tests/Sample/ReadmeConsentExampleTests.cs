@@ -1,4 +1,5 @@
 using System.Net;
+using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -12,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace CapiMiddleware.Tests.Sample;
 
 /// <summary>
-/// The README's minimal-API consent endpoint, as written there: with <c>UseAntiforgery</c> and a form parameter, a
+/// The minimal-API consent endpoint of docs/consent.md (once in the README), as written there: with <c>UseAntiforgery</c> and a form parameter, a
 /// post without the page's token is refused and grants nothing; the banner's own post (its token) grants consent.
 /// </summary>
 public sealed class ReadmeConsentExampleTests
@@ -32,7 +33,7 @@ public sealed class ReadmeConsentExampleTests
         app.UseMetaConversions();
         app.UseAntiforgery();
 
-        // As in the README:
+        // As in docs/consent.md:
         app.MapPost("/consent", ([FromForm] string choice, HttpContext http) =>
         {
             var consent = http.Features.Get<ITrackingConsentFeature>();
@@ -67,6 +68,16 @@ public sealed class ReadmeConsentExampleTests
         var accepted = await PostAsync(server, antiforgeryCookie, token);
         Assert.Equal(HttpStatusCode.NoContent, accepted.StatusCode);
         Assert.Contains(accepted.Headers.GetValues("Set-Cookie"), c => c.StartsWith(".AspNet.Consent=yes", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Docs_consent_page_still_shows_the_endpoint_this_test_runs()
+    {
+        var page = File.ReadAllText(Path.Combine(NodeProcess.RepositoryRoot, "docs", "consent.md"));
+
+        Assert.Contains("app.UseAntiforgery();", page, StringComparison.Ordinal);
+        Assert.Contains("app.MapPost(\"/consent\", ([FromForm] string choice, HttpContext http) =>", page, StringComparison.Ordinal);
+        Assert.Contains("if (choice == \"accept\") consent?.GrantConsent(); else consent?.WithdrawConsent();", page, StringComparison.Ordinal);
     }
 
     private static Task<HttpResponseMessage> PostAsync(TestServer server, string? cookie, string? token)

@@ -182,7 +182,7 @@ public sealed class SqliteOutboxStoreTests(ITestOutputHelper output) : SharedOut
     }
 
     /// <summary>
-    /// The figures in the README: 2,000 enqueues from 8 concurrent tasks, each awaiting its group commit, on a new file.
+    /// The figures in docs/outbox.md: 2,000 enqueues from 8 concurrent tasks, each awaiting its group commit, on a new file.
     /// Printed, not asserted: timings depend on the disk and the machine. Run twice: with the thread pool as the test
     /// host starts it, then with its minimum raised, because a pool still growing on a small machine can keep the
     /// writer's wake-up waiting for a moment, which is the pool's cost, not the store's.

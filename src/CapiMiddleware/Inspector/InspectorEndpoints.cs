@@ -13,12 +13,13 @@ using Microsoft.Extensions.Options;
 namespace CapiMiddleware.Inspector;
 
 /// <summary>
-/// Serves the inspector under <c>/_capi/inspector</c>: the page, its script and style sheet (separate files, so it works
-/// under a strict Content Security Policy, and it sends its own), and <c>events.json</c>, which the page polls. While
-/// the inspector is off its paths are left to the application, so nothing tells that it exists; with a policy, a
-/// request that fails it is challenged or forbidden as the policy's schemes do it.
+/// The inspector's endpoints under <c>/_capi/inspector</c>, mapped by <c>app.MapMetaConversions()</c>: the page, its
+/// script and style sheet (separate files, so it works under a strict Content Security Policy, and it sends its own), and
+/// <c>events.json</c>, which the page polls. While the inspector is off, routing skips them (<see cref="IsServedAsync"/>)
+/// and its paths are the application's, so nothing tells that it exists; with a policy, a request that fails it is
+/// challenged or forbidden as the policy's schemes do it.
 /// </summary>
-internal sealed class InspectorMiddleware
+internal sealed class InspectorEndpoints
 {
     public const string BasePath = SnippetFile.BasePath + "/inspector";
 
@@ -30,19 +31,17 @@ internal sealed class InspectorMiddleware
     private static readonly Asset Script = new("inspector.js", "text/javascript; charset=utf-8");
     private static readonly Asset StyleSheet = new("inspector.css", "text/css; charset=utf-8");
 
-    private readonly RequestDelegate _next;
     private readonly RecentEvents _events;
     private readonly PixelReach _reach;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
-    private readonly ILogger<InspectorMiddleware> _logger;
+    private readonly ILogger<InspectorEndpoints> _logger;
     private readonly TimeProvider _time;
     private readonly LogThrottle _policyMissing = new(LogThrottle.PerMinute);
 
-    public InspectorMiddleware(RequestDelegate next, RecentEvents events, PixelReach reach, IOptionsMonitor<MetaConversionsOptions> options, TimeProvider time, ILogger<InspectorMiddleware> logger)
+    public InspectorEndpoints(RecentEvents events, PixelReach reach, IOptionsMonitor<MetaConversionsOptions> options, TimeProvider time, ILogger<InspectorEndpoints> logger)
     {
         _time = time;
         _reach = reach;
-        _next = next;
         _events = events;
         _options = options;
         _logger = logger;
@@ -61,35 +60,59 @@ internal sealed class InspectorMiddleware
         }
     }
 
-    public Task Invoke(HttpContext context)
+    /// <summary>The paths under <see cref="BasePath"/> it serves (the page with or without a trailing slash), each with its handler.</summary>
+    public IEnumerable<(string Path, RequestDelegate Serve)> Routes =>
+    [
+        ("", context => ServeAsync(context, WritePageAsync)),
+        ("/inspector.js", context => ServeAsync(context, Script.WriteAsync)),
+        ("/inspector.css", context => ServeAsync(context, StyleSheet.WriteAsync)),
+        ("/events.json", context => ServeAsync(context, WriteEventsAsync)),
+        ("/summary.json", context => ServeAsync(context, WriteSummaryAsync)),
+    ];
+
+    /// <summary>
+    /// Whether the inspector serves this request: on, and, when it needs a policy, that policy registered. When it does
+    /// not, routing skips its endpoints and the request goes on to the application's, as if there were no inspector.
+    /// </summary>
+    public ValueTask<bool> IsServedAsync(HttpContext context) => _events.State switch
     {
-        if (!context.Request.Path.StartsWithSegments(BasePath, StringComparison.Ordinal, out var rest))
-        {
-            return _next(context);
-        }
-
-        var state = _events.State;
-        if (state is InspectorState.Off or InspectorState.OffWithoutPolicy || Route(rest.Value) is not { } serve)
-        {
-            return _next(context);
-        }
-
-        return ServeAsync(context, state, serve);
-    }
-
-    /// <summary>What a path under <see cref="BasePath"/> serves; <see langword="null"/> leaves it to the application.</summary>
-    private Func<HttpContext, Task>? Route(string? rest) => rest switch
-    {
-        null or "" or "/" => WritePageAsync,
-        "/inspector.js" => Script.WriteAsync,
-        "/inspector.css" => StyleSheet.WriteAsync,
-        "/events.json" => WriteEventsAsync,
-        "/summary.json" => WriteSummaryAsync,
-        _ => null,
+        InspectorState.Open => ValueTask.FromResult(true),
+        InspectorState.PolicyRequired => PolicyRegisteredAsync(context),
+        _ => ValueTask.FromResult(false),
     };
 
-    private async Task ServeAsync(HttpContext context, InspectorState state, Func<HttpContext, Task> serve)
+    private async ValueTask<bool> PolicyRegisteredAsync(HttpContext context)
     {
+        var policy = _options.CurrentValue.Inspector.AuthorizationPolicy!;
+        if (await FindPolicyAsync(context.RequestServices, policy).ConfigureAwait(false) is not null)
+        {
+            return true;
+        }
+
+        if (_policyMissing.ShouldLog(_time, out var occurrences))
+        {
+            Log.InspectorPolicyMissing(_logger, policy, occurrences);
+        }
+
+        return false;
+    }
+
+    /// <summary>The named policy, when authorization is set up and knows it; <see langword="null"/> otherwise.</summary>
+    private static async Task<AuthorizationPolicy?> FindPolicyAsync(IServiceProvider services, string policyName) =>
+        services.GetService<IPolicyEvaluator>() is not null && services.GetService<IAuthorizationPolicyProvider>() is { } provider
+            ? await provider.GetPolicyAsync(policyName).ConfigureAwait(false)
+            : null;
+
+    private async Task ServeAsync(HttpContext context, Func<HttpContext, Task> serve)
+    {
+        var state = _events.State;
+        if (state is not (InspectorState.Open or InspectorState.PolicyRequired))
+        {
+            // Turned off between routing and here.
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
         if (state == InspectorState.PolicyRequired)
         {
             var policy = _options.CurrentValue.Inspector.AuthorizationPolicy!;
@@ -100,12 +123,8 @@ internal sealed class InspectorMiddleware
                 case Access.Refused:
                     return;
                 default:
-                    if (_policyMissing.ShouldLog(_time, out var occurrences))
-                    {
-                        Log.InspectorPolicyMissing(_logger, policy, occurrences);
-                    }
-
-                    await _next(context).ConfigureAwait(false);
+                    // Routing found the policy a moment ago (IsServedAsync); gone since, the inspector is not there.
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
                     return;
             }
         }
@@ -136,19 +155,19 @@ internal sealed class InspectorMiddleware
     }
 
     /// <summary>
-    /// Evaluates the policy as the authorization middleware would. The library may sit before <c>UseAuthentication</c>,
-    /// so a policy without schemes authenticates with the default scheme here, as the authentication middleware would.
+    /// Evaluates the policy as the authorization middleware would. The application may not authenticate before its
+    /// endpoints, so a policy without schemes authenticates with the default scheme here, as the authentication middleware
+    /// would.
     /// </summary>
     private static async Task<Access> AuthorizeAsync(HttpContext context, string policyName)
     {
         var services = context.RequestServices;
-        var evaluator = services.GetService<IPolicyEvaluator>();
-        if (evaluator is null || services.GetService<IAuthorizationPolicyProvider>() is not { } provider
-            || await provider.GetPolicyAsync(policyName).ConfigureAwait(false) is not { } policy)
+        if (await FindPolicyAsync(services, policyName).ConfigureAwait(false) is not { } policy)
         {
             return Access.NoPolicy;
         }
 
+        var evaluator = services.GetRequiredService<IPolicyEvaluator>();
         var schemes = services.GetService<IAuthenticationSchemeProvider>();
         if (policy.AuthenticationSchemes.Count == 0 && context.User.Identity?.IsAuthenticated != true
             && schemes is not null && await schemes.GetDefaultAuthenticateSchemeAsync().ConfigureAwait(false) is { } defaultScheme)

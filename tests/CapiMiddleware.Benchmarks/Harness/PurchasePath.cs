@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Tracing;
+using System.Reflection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace CapiMiddleware.Benchmarks.Harness;
+
+/// <summary>
+/// <c>-- path</c>: which of the library's types one Purchase passes through, from the sample shop's <c>POST /checkout</c>
+/// to the batch Graph acknowledges, and how many constructor dependencies each of those that dependency injection builds
+/// takes (docs/architecture.md). Measured, not listed by hand: with tiered compilation off, the runtime compiles each
+/// method once, the first time it runs, and says so (the JIT's <c>MethodLoadVerbose</c> events, read in process by an
+/// <see cref="EventListener"/>). <c>GET /checkout</c> runs first (the middleware, MVC, the views and the tag helper, no
+/// conversion), so what is compiled during the Purchase is what only a conversion runs: its types are the ones counted
+/// (a nested type, such as an async state machine or a lambda's closure, counts as the type that declares it).
+/// </summary>
+internal static class PurchasePath
+{
+    private const string LibraryNamespace = "CapiMiddleware.";
+
+    public static async Task<bool> RunAsync(bool smoke)
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") != "0")
+        {
+            // Tier-0 code recompiled at tier 1 during the Purchase would count types the Purchase does not need.
+            return await RunAgainWithoutTieringAsync(smoke);
+        }
+
+        Console.WriteLine("## The types one Purchase passes through (sample shop, memory outbox, Graph on loopback)");
+        using var jit = new JitListener();
+        await using var graph = await LoopbackGraph.StartAsync();
+        var shop = new CheckoutLatency.Variant("library, memory outbox", "/checkout", 1, 1, []);
+        try
+        {
+            await shop.StartAsync(graph.BaseUrl); // GET /checkout: everything a page needs, no conversion
+            var services = shop.Services;
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the listener's events of the start-up arrive late: let them pass
+            var start = DateTime.UtcNow;
+            await shop.RunRoundAsync(1, record: false);
+            var deadline = Stopwatch.StartNew();
+            while (graph.EventsReceived < 1 && deadline.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(20);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500)); // the acknowledgement after Graph's answer
+            var end = DateTime.UtcNow;
+            await Task.Delay(TimeSpan.FromSeconds(2)); // the runtime hands its events to the listener a little later
+            if (graph.EventsReceived < 1)
+            {
+                Console.WriteLine("The Purchase did not reach the loopback Graph: the run is not valid.");
+                return false;
+            }
+
+            var types = jit.TypesBetween(start, end)
+                .Where(t => t.StartsWith(LibraryNamespace, StringComparison.Ordinal) && !t.StartsWith("CapiMiddleware.Benchmarks", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal)
+                .ToArray();
+            var library = typeof(MetaConversionsOptions).Assembly;
+            Console.WriteLine();
+            Console.WriteLine("| Type | Methods first run | Constructor dependencies (built by DI) |");
+            Console.WriteLine("|---|---:|---:|");
+            var dependencies = new List<int>();
+            foreach (var name in types)
+            {
+                var type = library.GetType(name);
+                var deps = type is not null && IsBuiltByContainer(type, services)
+                    ? type.GetConstructors(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance).Max(c => c.GetParameters().Length)
+                    : (int?)null;
+                if (deps is { } d)
+                {
+                    dependencies.Add(d);
+                }
+
+                Console.WriteLine($"| {name[LibraryNamespace.Length..]} | {jit.MethodsOf(name, start, end)} | {(deps is { } n ? n.ToString() : "")} |");
+            }
+
+            Console.WriteLine();
+            Console.WriteLine($"{HarnessCommand.ResultPrefix} path: one Purchase runs code of {types.Length} library types; " +
+                $"{dependencies.Count} of them built by dependency injection, with {dependencies.Sum()} constructor dependencies in all " +
+                $"(at most {(dependencies.Count > 0 ? dependencies.Max() : 0)} for one type)");
+            Console.WriteLine();
+            return types.Length > 0;
+        }
+        finally
+        {
+            await shop.DisposeAsync();
+        }
+    }
+
+    /// <summary>Whether the app's container holds an instance of <paramref name="type"/>: as itself, as one of its interfaces, or as a hosted service.</summary>
+    private static bool IsBuiltByContainer(Type type, IServiceProvider services)
+    {
+        if (type.IsAbstract || type.IsInterface || type.ContainsGenericParameters)
+        {
+            return false;
+        }
+
+        return services.GetService(type) is not null
+            || type.GetInterfaces().Any(i => !i.ContainsGenericParameters && services.GetService(i)?.GetType() == type)
+            || services.GetServices<IHostedService>().Any(s => s.GetType() == type);
+    }
+
+    private static async Task<bool> RunAgainWithoutTieringAsync(bool smoke)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(PurchasePath).Assembly.Location);
+        }
+
+        start.ArgumentList.Add("path");
+        if (smoke)
+        {
+            start.ArgumentList.Add("--smoke");
+        }
+
+        start.Environment["DOTNET_TieredCompilation"] = "0";
+        using var child = Process.Start(start)!;
+        await child.WaitForExitAsync();
+        return child.ExitCode == 0;
+    }
+
+    /// <summary>The methods the JIT compiles, with their type and time, from the runtime's own event source.</summary>
+    private sealed class JitListener : EventListener
+    {
+        private const EventKeywords JitKeyword = (EventKeywords)0x10;
+
+        private readonly ConcurrentQueue<(DateTime Time, string Type, string Method)> _compiled = new();
+
+        public IEnumerable<string> TypesBetween(DateTime start, DateTime end) =>
+            _compiled.Where(c => c.Time >= start && c.Time <= end).Select(c => c.Type).Distinct();
+
+        public int MethodsOf(string type, DateTime start, DateTime end) =>
+            _compiled.Count(c => c.Time >= start && c.Time <= end && c.Type == type);
+
+        protected override void OnEventSourceCreated(EventSource eventSource)
+        {
+            if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
+            {
+                EnableEvents(eventSource, EventLevel.Verbose, JitKeyword);
+            }
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs eventData)
+        {
+            if (eventData.EventName?.StartsWith("MethodLoadVerbose", StringComparison.Ordinal) != true || eventData.PayloadNames is not { } names)
+            {
+                return;
+            }
+
+            var type = eventData.Payload![names.IndexOf("MethodNamespace")] as string ?? "";
+            var method = eventData.Payload[names.IndexOf("MethodName")] as string ?? "";
+            _compiled.Enqueue((eventData.TimeStamp.ToUniversalTime(), DeclaringType(type), method));
+        }
+
+        /// <summary><c>A.B+&lt;M&gt;d__3</c> and <c>A.B`1[...]</c> as <c>A.B</c>: a nested or generic type counts as the type that declares it.</summary>
+        private static string DeclaringType(string name)
+        {
+            var end = name.IndexOfAny(['+', '`', '[']);
+            return end < 0 ? name : name[..end];
+        }
+    }
+}
