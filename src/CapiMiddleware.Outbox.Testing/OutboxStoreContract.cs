@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace CapiMiddleware.Outbox.Testing;
@@ -10,9 +10,11 @@ namespace CapiMiddleware.Outbox.Testing;
 /// it against its own stores: memory, SQLite on a temporary file, Redis on a real redis-server.
 /// </summary>
 /// <remarks>
-/// The tests wait on the wall clock for short times (a lingering lease, a retry's delay), so they take a few seconds.
-/// They are <c>[SkippableFact]</c>s (Xunit.SkippableFact): <see cref="CreateStore"/> may call <c>Skip.If</c> when the
-/// store's server is not there. Entries too old for Meta are not a store's concern: the library drops them.
+/// Most tests run the store on a <see cref="FakeTimeProvider"/> the test moves: the store must take every time (linger,
+/// retry delays, polls, lease renewals) from the <see cref="TimeProvider"/> it is given, and an enqueue must wake a
+/// lease or a wait of the same store at once, without a poll. They are <c>[SkippableFact]</c>s (Xunit.SkippableFact):
+/// <see cref="CreateStore"/> may call <c>Skip.If</c> when the store's server is not there. Entries too old for Meta are
+/// not a store's concern: the library drops them.
 /// </remarks>
 public abstract class OutboxStoreContract : IAsyncLifetime
 {
@@ -94,9 +96,9 @@ public abstract class OutboxStoreContract : IAsyncLifetime
     [SkippableFact]
     public async Task A_lingering_lease_returns_as_soon_as_the_batch_is_full()
     {
-        var store = Open();
+        // On a clock that never moves the linger cannot end: only a full batch can end the lease.
+        var store = Open(new FakeTimeProvider(DateTimeOffset.UtcNow));
         var lease = store.LeaseAsync(3, TimeSpan.FromSeconds(30), default).AsTask();
-        await Task.Delay(100);
         for (var i = 0; i < 3; i++)
         {
             await store.EnqueueAsync(Entry($"e{i}"), default);
@@ -106,19 +108,23 @@ public abstract class OutboxStoreContract : IAsyncLifetime
         Assert.Equal(["e0", "e1", "e2"], batch.Select(e => e.EventId).Order());
     }
 
-    /// <summary>A lease that lingers returns what there is when the linger time ends.</summary>
+    /// <summary>A lease that lingers returns what there is when the linger time ends on the store's clock.</summary>
     /// <returns>The test.</returns>
     [SkippableFact]
     public async Task A_lingering_lease_returns_what_there_is_when_the_linger_ends()
     {
-        var store = Open();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = Open(time);
         await store.EnqueueAsync(Entry("only"), default);
+        var start = time.GetUtcNow();
 
-        var clock = Stopwatch.StartNew();
-        var batch = await store.LeaseAsync(10, TimeSpan.FromMilliseconds(400), default);
+        var lease = store.LeaseAsync(10, TimeSpan.FromMilliseconds(400), default).AsTask();
+        time.Advance(TimeSpan.FromMilliseconds(399));
+        Assert.False(lease.IsCompleted, "the lease ended before its linger");
+        var batch = await AdvanceUntilDoneAsync(time, lease);
 
         Assert.Equal("only", Assert.Single(batch).EventId);
-        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(350), TimeSpan.FromSeconds(5));
+        Assert.True(time.GetUtcNow() - start >= TimeSpan.FromMilliseconds(400), $"ended after {time.GetUtcNow() - start} on the store's clock");
     }
 
     /// <summary>Waiting for entries ends when one is enqueued.</summary>
@@ -126,9 +132,10 @@ public abstract class OutboxStoreContract : IAsyncLifetime
     [SkippableFact]
     public async Task Waiting_for_entries_ends_when_one_is_enqueued()
     {
-        var store = Open();
+        // On a clock that never moves no poll comes due: only the enqueue can end the wait.
+        var store = Open(new FakeTimeProvider(DateTimeOffset.UtcNow));
         var wait = store.WaitForEntriesAsync(default).AsTask();
-        await Task.Delay(200);
+        Assert.Equal(0, await store.CountAsync(default)); // a round trip to the store while the wait is under way
         Assert.False(wait.IsCompleted);
 
         await store.EnqueueAsync(Entry("a"), default);
@@ -141,18 +148,21 @@ public abstract class OutboxStoreContract : IAsyncLifetime
     [SkippableFact]
     public async Task An_entry_retried_later_comes_back_after_the_delay_with_its_failed_attempts()
     {
-        var store = Open();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = Open(time);
         await store.EnqueueAsync(Entry("a"), default);
         var leased = await store.LeaseAsync(10, TimeSpan.Zero, default);
         leased[0].FailedAttempts = 2;
 
-        var clock = Stopwatch.StartNew();
         await store.RetryLaterAsync(leased, TimeSpan.FromMilliseconds(700), default);
 
         Assert.Empty(await store.LeaseAsync(10, TimeSpan.Zero, default));
         Assert.Equal(1, await store.CountAsync(default));
-        var again = await store.LeaseAsync(1, TimeSpan.FromSeconds(10), default);
-        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(650), $"back after {clock.Elapsed}");
+        time.Advance(TimeSpan.FromMilliseconds(699));
+        Assert.Empty(await store.LeaseAsync(10, TimeSpan.Zero, default));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        IReadOnlyList<OutboxEntry> again = [];
+        await WaitUntilAsync(async () => (again = await store.LeaseAsync(1, TimeSpan.Zero, default)).Count > 0, "the entry is back once its delay has passed");
         var entry = Assert.Single(again);
         Assert.Equal(("a", 2), (entry.EventId, entry.FailedAttempts));
     }
@@ -196,6 +206,54 @@ public abstract class OutboxStoreContract : IAsyncLifetime
     }
 
     /// <summary>
+    /// Moves <paramref name="time"/> on in steps until <paramref name="task"/> completes, and returns its result: for a
+    /// wait that a store's clock ends, where the test cannot know when the store has started the wait.
+    /// </summary>
+    /// <typeparam name="T">The wait's result.</typeparam>
+    /// <param name="time">The store's clock.</param>
+    /// <param name="task">The wait.</param>
+    /// <returns>The wait's result.</returns>
+    protected static async Task<T> AdvanceUntilDoneAsync<T>(FakeTimeProvider time, Task<T> task)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        await WaitUntilAsync(
+            () =>
+            {
+                if (task.IsCompleted)
+                {
+                    return Task.FromResult(true);
+                }
+
+                time.Advance(TimeSpan.FromMilliseconds(10));
+                return Task.FromResult(false);
+            },
+            "the store's clock ends the wait");
+        return await task;
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds, looking every 10 ms of real time, for work the store does in the
+    /// background; fails after 30 seconds, saying <paramref name="what"/> it waited for.
+    /// </summary>
+    /// <param name="condition">What the test waits for.</param>
+    /// <param name="what">What it is, for the failure's message.</param>
+    /// <returns>A task that completes once the condition holds.</returns>
+    protected static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("Timed out waiting until " + what);
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>
     /// Opens a store on this test's data, disposed with the test; a shared store's second call is another process (or
     /// node) on the same data.
     /// </summary>
@@ -223,7 +281,7 @@ public abstract class OutboxStoreContract : IAsyncLifetime
     /// Creates a store on this test's data (a new file, a new key prefix): the first call of a test finds it empty, and
     /// every later call of the same test opens the same data again, as another process would.
     /// </summary>
-    /// <param name="time">The clock the store must use for its lease time-out (<see cref="LeaseTimeout"/>) and delays.</param>
+    /// <param name="time">The clock the store must take every time from (lease time-out <see cref="LeaseTimeout"/>).</param>
     /// <returns>The store.</returns>
     protected abstract IOutboxStore CreateStore(TimeProvider time);
 

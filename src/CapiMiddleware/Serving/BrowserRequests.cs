@@ -37,9 +37,17 @@ internal static class BrowserRequests
     }
 
     /// <summary>
-    /// At most <paramref name="permitsPerMinute"/> requests per client (<see cref="ClientKey"/>) and minute of
-    /// <paramref name="time"/>, refused beyond that without queuing: a fixed window of
-    /// System.Threading.RateLimiting per client, partitioned by the client and the minute. The minute is the
+    /// How many limits a minute has at most: clients share them by a hash of their key, seeded anew in each process (so
+    /// no one can aim at another's). Memory stays bounded whatever the number of addresses a flood comes from (a
+    /// partition per share and minute, dropped once idle), where a limit per address would keep one for each; with
+    /// 10,000 clients in a minute, a client shares its 30 requests with one other on average.
+    /// </summary>
+    public const int Shares = 16_384;
+
+    /// <summary>
+    /// At most <paramref name="permitsPerMinute"/> requests per client (<see cref="ClientKey"/>, one of
+    /// <see cref="Shares"/> shares) and minute of <paramref name="time"/>, refused beyond that without queuing: a fixed
+    /// window of System.Threading.RateLimiting per share, partitioned by the share and the minute. The minute is the
     /// <see cref="TimeProvider"/>'s, because the limiters themselves only know the machine's clock; a partition of a past
     /// minute is dropped by the partitioned limiter once it is idle.
     /// </summary>
@@ -47,11 +55,14 @@ internal static class BrowserRequests
     {
         var window = TimeSpan.FromMinutes(1);
         var options = new FixedWindowRateLimiterOptions { PermitLimit = permitsPerMinute, Window = window, QueueLimit = 0 };
-        Func<(UInt128, long), FixedWindowRateLimiterOptions> partition = _ => options;
-        return PartitionedRateLimiter.Create<HttpContext, (UInt128 Client, long Minute)>(context => RateLimitPartition.GetFixedWindowLimiter(
-            (ClientKey(context.Connection.RemoteIpAddress), time.GetUtcNow().ToUnixTimeMilliseconds() / (long)window.TotalMilliseconds),
+        Func<(int, long), FixedWindowRateLimiterOptions> partition = _ => options;
+        return PartitionedRateLimiter.Create<HttpContext, (int Share, long Minute)>(context => RateLimitPartition.GetFixedWindowLimiter(
+            (ShareOf(ClientKey(context.Connection.RemoteIpAddress)), time.GetUtcNow().ToUnixTimeMilliseconds() / (long)window.TotalMilliseconds),
             partition));
     }
+
+    /// <summary>The share of the limits a client counts against (<see cref="Shares"/>).</summary>
+    internal static int ShareOf(UInt128 client) => HashCode.Combine(client) & (Shares - 1);
 
     /// <summary>The client a limit counts against: an IPv4 address, or an IPv6 /64, which one household or phone holds.</summary>
     public static UInt128 ClientKey(IPAddress? address)

@@ -219,6 +219,14 @@ internal static partial class CheckoutLatency
             return sorted;
         }
 
+        /// <summary>The samples recorded so far, sorted; the next ones start afresh.</summary>
+        public double[] TakeSorted()
+        {
+            var sorted = Sorted();
+            _samples.Clear();
+            return sorted;
+        }
+
         public async ValueTask DisposeAsync()
         {
             foreach (var browser in _browsers)

@@ -7,7 +7,7 @@ namespace CapiMiddleware.Tests.Browser;
 /// <summary>
 /// One real headless Chromium per test class (Debian's <c>chromium</c> package, or <c>CHROMIUM_PATH</c>), driven by
 /// playwright-core in Node through Jering. Without a browser the tests are skipped with the way to install one,
-/// except under <c>CI=true</c>, where a missing browser is a failure.
+/// except under <c>CI=true</c>, where a missing browser is a failure (<see cref="Requires"/>).
 /// </summary>
 public sealed class Chromium : IAsyncLifetime
 {
@@ -46,21 +46,8 @@ public sealed class Chromium : IAsyncLifetime
         }
     }
 
-    /// <summary>Skips the calling test when there is no browser; fails it instead on CI.</summary>
-    public void Require()
-    {
-        if (Unavailable is null)
-        {
-            return;
-        }
-
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.Fail(Unavailable + " On CI (CI=true) a missing browser is a failure, not a skip.");
-        }
-
-        Skip.If(true, Unavailable);
-    }
+    /// <summary>Skips the calling test when there is no browser; fails it instead on CI (<see cref="Requires"/>).</summary>
+    public void Require() => Requires.Chromium(this);
 
     /// <summary>A fresh browser context (its own cookies) and page.</summary>
     /// <param name="fbevents">A stand-in for Meta's fbevents.js to serve instead of blocking it.</param>

@@ -173,7 +173,7 @@ async function visitEach(pageId, visits, ready) {
   for (const visit of visits) {
     await context.clearCookies();
     if (visit.cookies.length) await context.addCookies(visit.cookies.map((c) => ({ name: c.name, value: c.value, domain: c.domain, path: '/' })));
-    await page.goto(visit.url, { waitUntil: 'domcontentloaded', referer: visit.referer || undefined });
+    await gotoSettled(page, visit.url, { waitUntil: 'domcontentloaded', referer: visit.referer || undefined });
     const probe = '[' + ready + ', document.referrer]';
     let seen = await evaluateInDocument(page, probe);
     for (const deadline = Date.now() + 5000; !seen[0]; seen = await evaluateInDocument(page, probe)) {
@@ -187,6 +187,19 @@ async function visitEach(pageId, visits, ready) {
     });
   }
   return results;
+}
+
+// page.goto, again when a navigation still under way from the visit before aborted or interrupted it: on a loaded
+// machine the previous page's own late navigation (the in-app probes) can still be running when the next visit starts.
+async function gotoSettled(page, url, options) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await page.goto(url, options);
+    } catch (e) {
+      if (attempt >= 3 || !/ERR_ABORTED|interrupted by another navigation/.test(String(e && e.message))) throw e;
+      await page.waitForLoadState('domcontentloaded').catch(() => {});
+    }
+  }
 }
 
 // page.evaluate in the document that is there once a navigation still under way has committed: on a loaded machine the

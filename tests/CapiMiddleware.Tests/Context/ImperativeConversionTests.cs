@@ -115,7 +115,7 @@ public sealed class ImperativeConversionTests : IAsyncLifetime
         var eventId = JsonDocument.Parse(await PostOkAsync("/api/imperative")).RootElement.GetProperty("eventId").GetString();
         var sent = Assert.Single(await _app.Graph!.WaitForEventsAsync(1, Wait));
         Assert.Equal(eventId, sent.GetProperty("event_id").GetString());
-        await Task.Delay(200);
+        await _app.WaitForOutboxEmptyAsync();
         Assert.Single(_app.Graph.AcceptedEvents);
         Assert.Empty(_app.Logs.WithEventId(15)); // no failed commit
     }
@@ -129,7 +129,7 @@ public sealed class ImperativeConversionTests : IAsyncLifetime
         Assert.Equal(("Lead", "imperative"), (pixel.Name, pixel.Data.GetProperty("page").GetString()));
         var sent = Assert.Single(await _app.Graph!.WaitForEventsAsync(1, Wait));
         Assert.Equal(pixel.EventId, sent.GetProperty("event_id").GetString());
-        await Task.Delay(200);
+        await _app.WaitForOutboxEmptyAsync();
         Assert.Single(_app.Graph.AcceptedEvents);
     }
 

@@ -4,6 +4,7 @@ using CapiMiddleware.Dispatch;
 using CapiMiddleware.Tests.FakeGraphApi;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CapiMiddleware.Tests.Dispatch;
 
@@ -15,7 +16,16 @@ public sealed class SendingTests
     [Fact]
     public async Task A_thousand_and_one_events_make_two_requests()
     {
-        await using var app = await TestApp.StartAsync(o => o.FlushInterval = TimeSpan.FromSeconds(2));
+        // Simulated time: the linger cannot end while the test enqueues, however slowly a loaded machine does it, so
+        // the first batch is the full thousand; then the clock moves until the last event has lingered out.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(
+            o =>
+            {
+                o.FlushInterval = TimeSpan.FromSeconds(2);
+                o.AttemptTimeout = TimeSpan.FromMinutes(5); // the steps below must not give up on a request on its way
+            },
+            services: s => s.AddSingleton<TimeProvider>(time));
         var queue = app.Services.GetRequiredService<IConversionQueue>();
 
         for (var i = 0; i < 1001; i++)
@@ -23,7 +33,20 @@ public sealed class SendingTests
             Assert.True(await queue.EnqueueAsync(SampleEvents.Purchase($"ord-{i}")));
         }
 
-        var events = await app.Graph!.WaitForEventsAsync(1001, Wait);
+        await app.Graph!.WaitForEventsAsync(1000, Wait);
+        await Eventually.TrueAsync(
+            () =>
+            {
+                if (app.Graph.AcceptedEvents.Count >= 1001)
+                {
+                    return true;
+                }
+
+                time.Advance(TimeSpan.FromMilliseconds(100));
+                return false;
+            },
+            "the last event lingers out and arrives");
+        var events = app.Graph.AcceptedEvents;
         Assert.Equal(1001, events.Select(e => e.GetProperty("event_id").GetString()).Distinct().Count());
         Assert.Equal([1000, 1], app.Graph.Requests.Select(r => r.Events.Count));
     }
@@ -101,15 +124,34 @@ public sealed class SendingTests
     [Fact]
     public async Task Retry_after_is_honoured()
     {
-        await using var app = await TestApp.StartAsync();
+        // Simulated time, shared by the app and the fake Graph (which stamps each request with it): the clock moves
+        // only when the test moves it, so the gap between the two requests is the retry's delay, not the machine's.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(
+            o => o.BatchSize = 1, // a full batch: the lease does not linger on the frozen clock
+            services: s => s.AddSingleton<TimeProvider>(time),
+            graphOptions: new FakeGraphApiOptions { TimeProvider = time });
         app.Graph!.EnqueueResponse(FakeResponse.Status(429, retryAfter: TimeSpan.FromSeconds(1)));
         await app.Services.GetRequiredService<IConversionQueue>().EnqueueAsync(SampleEvents.Purchase("ord-1"));
+        await app.Graph.WaitForRequestsAsync(1, Wait);
 
-        await app.Graph.WaitForEventsAsync(1, Wait);
+        // The clock moves in small steps until the retry arrives; it cannot arrive before its delay has passed on it.
+        await Eventually.TrueAsync(
+            () =>
+            {
+                if (app.Graph.AcceptedEvents.Count > 0)
+                {
+                    return true;
+                }
+
+                time.Advance(TimeSpan.FromMilliseconds(50));
+                return false;
+            },
+            "the retry arrives");
         var requests = app.Graph.Requests;
         Assert.Equal(2, requests.Count);
         // The base delay is 10 ms; only Retry-After can explain a second's wait.
-        Assert.True(requests[1].ReceivedAt - requests[0].ReceivedAt >= TimeSpan.FromMilliseconds(900));
+        Assert.True(requests[1].ReceivedAt - requests[0].ReceivedAt >= TimeSpan.FromSeconds(1), $"retried after {requests[1].ReceivedAt - requests[0].ReceivedAt}");
     }
 
     [Theory]
@@ -122,8 +164,9 @@ public sealed class SendingTests
         app.Graph!.EnqueueResponse(FakeResponse.GraphError(code, message: $"refused with {code}"));
         await app.Services.GetRequiredService<IConversionQueue>().EnqueueAsync(SampleEvents.Purchase("ord-1"));
 
-        await app.Graph.WaitForRequestsAsync(1, Wait);
-        await Task.Delay(500);
+        // Logged once the send, its retries included, is over: then the entry is dead-lettered (event 7) or, for a
+        // refused token (190), kept while sending pauses until the next probe a minute later (event 8).
+        await Eventually.TrueAsync(() => app.Logs.WithEventId(7).Any() || app.Logs.WithEventId(8).Any(), "the refusal is acted on");
         Assert.Single(app.Graph.Requests);
         Assert.Contains($"refused with {code}", app.Logs.AllText);
         Assert.Contains($"code {code}", app.Logs.AllText);
@@ -176,7 +219,7 @@ public sealed class SendingTests
         await app.Services.GetRequiredService<IConversionQueue>().EnqueueAsync(SampleEvents.Purchase("ord-1"));
 
         await app.Graph.WaitForRequestsAsync(2, Wait);
-        await Task.Delay(200);
+        await Eventually.TrueAsync(() => app.Logs.WithEventId(8).Any(), "the refused token is logged");
         Assert.NotEmpty(app.Logs.Lines);
         Assert.DoesNotContain(Token, app.Logs.AllText);
         Assert.All(app.Graph.Requests, r => Assert.False(r.AccessTokenInUrl));

@@ -41,7 +41,7 @@ public sealed class SeveralPixelsTests
         Assert.True(await app.Services.GetRequiredService<IConversionQueue>().EnqueueAsync(SampleEvents.Purchase("ord-1")));
 
         var requests = await app.Graph!.WaitForRequestsAsync(2, Wait);
-        await Task.Delay(200); // nothing more may come: store A is for shop-a.test only
+        await app.WaitForOutboxEmptyAsync(); // nothing more may come: store A is for shop-a.test only
         Assert.Equal(2, app.Graph.Requests.Count);
         Assert.All(requests, r => Assert.Equal(200, r.StatusCode));
         var byPixel = requests.ToDictionary(r => r.PixelId!);
@@ -70,7 +70,7 @@ public sealed class SeveralPixelsTests
         html = await PostAsync(app, "/purchase?orderId=ord-other", host: "shop-other.test");
         Assert.Equal([Shared, StoreB], PageData.Read(html).GetProperty("pixelIds").EnumerateArray().Select(p => p.GetString()));
         requests = await app.Graph.WaitForRequestsAsync(2, Wait);
-        await Task.Delay(200);
+        await app.WaitForOutboxEmptyAsync();
         Assert.Equal([Shared, StoreB], app.Graph.Requests.Select(r => r.PixelId).Order());
     }
 
@@ -84,7 +84,7 @@ public sealed class SeveralPixelsTests
         Assert.Equal([StoreB], pixelEvent.GetProperty("pixelIds").EnumerateArray().Select(p => p.GetString()));
 
         var request = Assert.Single(await app.Graph!.WaitForRequestsAsync(1, Wait));
-        await Task.Delay(200);
+        await app.WaitForOutboxEmptyAsync();
         Assert.Single(app.Graph.Requests);
         Assert.Equal(StoreB, request.PixelId);
         Assert.Equal("ord-b", Assert.Single(request.Events).GetProperty("event_id").GetString());

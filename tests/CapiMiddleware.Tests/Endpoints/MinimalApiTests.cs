@@ -53,7 +53,7 @@ public sealed class MinimalApiTests : IAsyncLifetime
         var eventId = System.Text.Json.JsonDocument.Parse(await ok.Content.ReadAsStringAsync()).RootElement.GetProperty("eventId").GetString();
         var sent = Assert.Single(await _app.Graph!.WaitForEventsAsync(1, Wait));
         Assert.Equal(eventId, sent.GetProperty("event_id").GetString());
-        await Task.Delay(200);
+        await _app.WaitForOutboxEmptyAsync();
         Assert.Single(_app.Graph.AcceptedEvents);
     }
 

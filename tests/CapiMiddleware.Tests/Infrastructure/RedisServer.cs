@@ -7,7 +7,7 @@ namespace CapiMiddleware.Tests.Infrastructure;
 /// <summary>
 /// One real <c>redis-server</c> (Debian's package) per test class, on a free loopback port, with no persistence.
 /// Without one the tests are skipped with the way to install it, except under <c>CI=true</c>, where a missing
-/// redis-server is a failure.
+/// redis-server is a failure (<see cref="Requires"/>).
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
@@ -85,21 +85,8 @@ public sealed class RedisServer : IAsyncLifetime
         Assert.True(_process is not null, $"redis-server did not start again on port {_port}.");
     }
 
-    /// <summary>Skips the calling test when there is no redis-server; fails it instead on CI.</summary>
-    public void Require()
-    {
-        if (Unavailable is null)
-        {
-            return;
-        }
-
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.Fail(Unavailable + " On CI (CI=true) a missing redis-server is a failure, not a skip.");
-        }
-
-        Skip.If(true, Unavailable);
-    }
+    /// <summary>Skips the calling test when there is no redis-server; fails it instead on CI (<see cref="Requires"/>).</summary>
+    public void Require() => Requires.Redis(this);
 
     private static async Task<Process?> StartAsync(string executable, int port)
     {

@@ -138,6 +138,17 @@ public sealed class TestApp : IAsyncDisposable
         return await response.Content.ReadAsStringAsync();
     }
 
+    /// <summary>
+    /// Waits until the outbox holds nothing: every event queued so far has been answered by Graph (acknowledged or
+    /// dead-lettered), none is waiting, being sent or waiting to be retried. From then on the fake Graph has seen all
+    /// it will ever see of what was queued, so a test can assert that nothing more arrived without sleeping first.
+    /// </summary>
+    public Task WaitForOutboxEmptyAsync()
+    {
+        var store = Services.GetRequiredService<IOutboxStore>();
+        return Eventually.TrueAsync(async () => await store.CountAsync(default) == 0, "the outbox is empty: every queued event answered by Graph");
+    }
+
     public static FormUrlEncodedContent Form(params (string Name, string Value)[] fields) =>
         new(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
 

@@ -64,7 +64,7 @@ public sealed class MetaConversionFilterTests : IAsyncLifetime
         var later = Assert.Single(PageData.Events(await PostAsync("/lead?outcome=view")));
         var sent = Assert.Single(await _app.Graph!.WaitForEventsAsync(1, Wait));
         Assert.Equal(later.EventId, sent.GetProperty("event_id").GetString());
-        await Task.Delay(200);
+        await _app.WaitForOutboxEmptyAsync();
         Assert.Single(_app.Graph.AcceptedEvents);
     }
 

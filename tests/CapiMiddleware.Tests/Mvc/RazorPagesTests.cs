@@ -83,7 +83,7 @@ public sealed class RazorPagesTests : IAsyncLifetime
 
         var sent = await _app.Graph!.WaitForEventsAsync(2, Wait);
         Assert.Equal(new[] { view.EventId, subscribe.EventId }.Order(), sent.Select(e => e.GetProperty("event_id").GetString()!).Order());
-        await Task.Delay(200);
+        await _app.WaitForOutboxEmptyAsync();
         Assert.Equal(2, _app.Graph.AcceptedEvents.Count);
     }
 
@@ -92,7 +92,7 @@ public sealed class RazorPagesTests : IAsyncLifetime
         var later = Assert.Single(PageData.Events(await PostAsync("/Razor/ClassLevel")));
         var sent = Assert.Single(await _app.Graph!.WaitForEventsAsync(1, Wait));
         Assert.Equal(later.EventId, sent.GetProperty("event_id").GetString());
-        await Task.Delay(200);
+        await _app.WaitForOutboxEmptyAsync();
         Assert.Single(_app.Graph.AcceptedEvents);
     }
 

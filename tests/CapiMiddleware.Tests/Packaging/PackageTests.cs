@@ -133,7 +133,7 @@ public sealed class PackageTests(PackedLibrary packed) : IClassFixture<PackedLib
     [Theory]
     [InlineData("CapiMiddleware.Outbox.Sqlite", "Microsoft.Data.Sqlite")]
     [InlineData("CapiMiddleware.Outbox.Redis", "StackExchange.Redis")]
-    [InlineData("CapiMiddleware.Outbox.Testing", "Xunit.SkippableFact,xunit.assert,xunit.extensibility.core,xunit.extensibility.execution")]
+    [InlineData("CapiMiddleware.Outbox.Testing", "Microsoft.Extensions.TimeProvider.Testing,Xunit.SkippableFact,xunit.assert,xunit.extensibility.core,xunit.extensibility.execution")]
     public void Each_store_package_holds_its_library_readme_and_licence_and_depends_on_the_library_of_its_version(string id, string drivers)
     {
         using var zip = PackedLibrary.Open(packed.PackageFileOf(id));

@@ -92,7 +92,9 @@ public class SampleApp<TEntryPoint> : IAsyncLifetime
         bool Matches(JsonElement e) => e.GetProperty("event_id").GetString() == eventId;
         IEnumerable<JsonElement> MainPixel() => Graph.Requests.Where(r => r.PixelId == MainPixelId && r.StatusCode == 200).SelectMany(r => r.Events);
         await Eventually.TrueAsync(() => MainPixel().Any(Matches), $"event {eventId} reaches the fake Graph API\n{Logs.AllText}");
-        await Task.Delay(100); // a duplicate would arrive in the same batch or right after
+        // Once the outbox is empty, everything queued so far has reached Graph: a duplicate would be there by now.
+        var store = Services.GetRequiredService<IOutboxStore>();
+        await Eventually.TrueAsync(async () => await store.CountAsync(default) == 0, "the outbox is empty");
         return Assert.Single(MainPixel(), Matches);
     }
 

@@ -14,6 +14,7 @@ public sealed class ListOutboxStore(TimeProvider time, bool durable = false) : I
     private readonly Lock _lock = new();
     private readonly List<Held> _entries = [];
     private readonly List<DeadLetter> _dead = [];
+    private TaskCompletionSource _enqueued = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool IsDurable => durable;
 
@@ -30,6 +31,8 @@ public sealed class ListOutboxStore(TimeProvider time, bool durable = false) : I
         lock (_lock)
         {
             _entries.Add(new Held(entry) { DueAt = DateTimeOffset.MinValue });
+            _enqueued.TrySetResult(); // wakes a waiting lease at once: the next poll may be far off on the store's clock
+            _enqueued = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
         return ValueTask.FromResult(true);
@@ -37,12 +40,23 @@ public sealed class ListOutboxStore(TimeProvider time, bool durable = false) : I
 
     public async ValueTask<bool> WaitForEntriesAsync(CancellationToken cancellationToken)
     {
-        while (!AnyDue())
+        while (true)
         {
-            await Task.Delay(Poll, time, cancellationToken);
-        }
+            Task enqueued;
+            lock (_lock)
+            {
+                var now = time.GetUtcNow();
+                if (_entries.Any(h => !h.Leased && h.DueAt <= now))
+                {
+                    return true;
+                }
 
-        return true;
+                enqueued = _enqueued.Task;
+            }
+
+            await Task.WhenAny(enqueued, Task.Delay(Poll, time, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
     }
 
     public async ValueTask<IReadOnlyList<OutboxEntry>> LeaseAsync(int maxCount, TimeSpan linger, CancellationToken cancellationToken)
@@ -51,8 +65,10 @@ public sealed class ListOutboxStore(TimeProvider time, bool durable = false) : I
         var deadline = time.GetUtcNow() + linger;
         while (true)
         {
+            Task enqueued;
             lock (_lock)
             {
+                enqueued = _enqueued.Task;
                 var now = time.GetUtcNow();
                 foreach (var held in _entries.Where(h => !h.Leased && h.DueAt <= now).Take(maxCount - batch.Count).ToList())
                 {
@@ -66,7 +82,8 @@ public sealed class ListOutboxStore(TimeProvider time, bool durable = false) : I
                 return batch;
             }
 
-            await Task.Delay(Poll, time, CancellationToken.None);
+            var left = deadline - time.GetUtcNow();
+            await Task.WhenAny(enqueued, Task.Delay(left < Poll ? left : Poll, time, CancellationToken.None));
         }
     }
 
@@ -115,15 +132,6 @@ public sealed class ListOutboxStore(TimeProvider time, bool durable = false) : I
         lock (_lock)
         {
             return ValueTask.FromResult<IReadOnlyList<DeadLetter>>(_dead.TakeLast(maxCount).ToList());
-        }
-    }
-
-    private bool AnyDue()
-    {
-        lock (_lock)
-        {
-            var now = time.GetUtcNow();
-            return _entries.Any(h => !h.Leased && h.DueAt <= now);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Events;
@@ -181,57 +180,6 @@ public sealed class SqliteOutboxStoreTests(ITestOutputHelper output) : SharedOut
         command.ExecuteNonQuery();
     }
 
-    /// <summary>
-    /// The figures in docs/outbox.md: 2,000 enqueues from 8 concurrent tasks, each awaiting its group commit, on a new file.
-    /// Printed, not asserted: timings depend on the disk and the machine. Run twice: with the thread pool as the test
-    /// host starts it, then with its minimum raised, because a pool still growing on a small machine can keep the
-    /// writer's wake-up waiting for a moment, which is the pool's cost, not the store's.
-    /// </summary>
-    [Fact]
-    public async Task Enqueue_latency_with_group_commit()
-    {
-        var entries = Enumerable.Range(0, 2_000).Select(n => RealEntry($"e{n}")).ToArray();
-        output.WriteLine(await MeasureAsync("the thread pool as it is", PathOf("first.db"), entries));
-
-        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
-        ThreadPool.SetMinThreads(Math.Max(workers, 16), completionPorts);
-        try
-        {
-            output.WriteLine(await MeasureAsync("at least 16 pool threads", PathOf("second.db"), entries));
-        }
-        finally
-        {
-            ThreadPool.SetMinThreads(workers, completionPorts);
-        }
-    }
-
-    private async Task<string> MeasureAsync(string pool, string path, OutboxEntry[] entries)
-    {
-        const int Tasks = 8;
-        var perTask = entries.Length / Tasks;
-        var store = OpenAt(path, TimeProvider.System);
-        await store.EnqueueAsync(RealEntry("warm-up"), default);
-        var latencies = new double[entries.Length];
-
-        var total = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, Tasks).Select(t => Task.Run(async () =>
-        {
-            for (var i = t * perTask; i < (t + 1) * perTask; i++)
-            {
-                var start = Stopwatch.GetTimestamp();
-                await store.EnqueueAsync(entries[i], default);
-                latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            }
-        })));
-        total.Stop();
-
-        Array.Sort(latencies);
-        Assert.Equal(entries.Length + 1, await store.CountAsync(default));
-        return $"SQLite outbox, {entries.Length} enqueues from {Tasks} concurrent tasks ({entries[0].Payload.Length}-byte payloads, " +
-            $"synchronous=NORMAL, {pool}): p50 {Percentile(latencies, 0.50):0.00} ms, p99 {Percentile(latencies, 0.99):0.00} ms, " +
-            $"max {latencies[^1]:0.00} ms; {latencies.Length / total.Elapsed.TotalSeconds:0} enqueues/s.";
-    }
-
     // The wire form of a typical purchase, as the queue stores it.
     private static OutboxEntry RealEntry(string eventId)
     {
@@ -258,6 +206,4 @@ public sealed class SqliteOutboxStoreTests(ITestOutputHelper output) : SharedOut
 
     private SqliteOutboxStore OpenAt(string path, TimeProvider time) =>
         Track(SqliteOutboxStore.Open(path, LeaseTimeout, time, Stale, NullLogger.Instance));
-
-    private static double Percentile(double[] sorted, double p) => sorted[(int)Math.Ceiling(p * sorted.Length) - 1];
 }
