@@ -15,6 +15,11 @@ builder.Services.AddSingleton<Store>();
 // The whole integration: options from the "MetaConversions" section (or MetaConversions__* variables).
 builder.Services.AddMetaConversions(builder.Configuration.GetSection("MetaConversions"));
 
+// The durable outboxes (packages CapiMiddleware.Outbox.Sqlite and .Redis): MetaConversions:Outbox:Provider = sqlite or
+// redis chooses one; the default, memory, needs neither.
+builder.Services.AddSqliteOutbox();
+builder.Services.AddRedisOutbox();
+
 // GET /health: Degraded while sending to Meta fails, Unhealthy while Meta refuses the access token.
 builder.Services.AddHealthChecks().AddMetaConversions();
 

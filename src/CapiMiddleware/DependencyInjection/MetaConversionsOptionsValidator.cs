@@ -7,9 +7,12 @@ namespace CapiMiddleware.DependencyInjection;
 /// Checks the settings at start-up, so a wrong value stops the application with a message that names the setting
 /// instead of losing conversions at the first checkout. Never repeats the access token.
 /// </summary>
-internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaConversionsOptions>
+/// <param name="stores">The stores the packages and the application registered (<c>AddSqliteOutbox</c>, <c>AddOutboxStore</c>).</param>
+internal sealed class MetaConversionsOptionsValidator(IEnumerable<OutboxStoreRegistration> stores) : IValidateOptions<MetaConversionsOptions>
 {
     private const string Prefix = MetaConversionsOptions.SectionName + ":";
+
+    private readonly OutboxStoreRegistration[] _stores = [.. stores];
 
     public ValidateOptionsResult Validate(string? name, MetaConversionsOptions options)
     {
@@ -208,7 +211,7 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
         }
     }
 
-    private static void ValidateOutbox(OutboxOptions? outbox, List<string> failures)
+    private void ValidateOutbox(OutboxOptions? outbox, List<string> failures)
     {
         const string Outbox = Prefix + "Outbox:";
         if (outbox is null)
@@ -235,16 +238,29 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
             {
                 failures.Add($"{Outbox}Redis is required when {Outbox}Provider is redis: a StackExchange.Redis connection string such as redis.internal:6379.");
             }
-            else if (!OutboxProviders.IsRedisConnectionString(outbox.Redis))
-            {
-                // The string may hold a password: say what is wrong with it, never repeat it.
-                failures.Add($"{Outbox}Redis is not a StackExchange.Redis connection string with at least one host, such as redis.internal:6379,password=...");
-            }
 
             if (string.IsNullOrWhiteSpace(outbox.RedisKeyPrefix) || outbox.RedisKeyPrefix.Length > 100
                 || outbox.RedisKeyPrefix.AsSpan().IndexOfAny("{} \t\r\n") >= 0)
             {
                 failures.Add($"{Outbox}RedisKeyPrefix must be 1 to 100 characters without braces or white space, such as {MetaConversionsDefaults.OutboxRedisKeyPrefix}; got '{Shorten(outbox.RedisKeyPrefix)}'.");
+            }
+        }
+
+        var custom = OutboxStoreRegistration.Find(_stores, OutboxStoreRegistration.Custom) is not null;
+        if (provider is OutboxProviders.Sqlite or OutboxProviders.Redis)
+        {
+            if (custom)
+            {
+                failures.Add($"{Outbox}Provider is {provider}, but the application registers a store of its own (AddOutboxStore): remove one of the two.");
+            }
+            else if (OutboxStoreRegistration.Find(_stores, provider) is not { } registration)
+            {
+                failures.Add($"{Outbox}Provider is {provider}, but {OutboxStoreRegistration.HowToRegister(provider)}.");
+            }
+            else
+            {
+                // The package's own checks, such as Redis's connection string (which only its driver can read).
+                registration.Validate?.Invoke(outbox, failures);
             }
         }
 
@@ -255,7 +271,7 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
 
         if (outbox.FallbackPath is { } fallbackPath)
         {
-            if (provider == OutboxProviders.Memory)
+            if (provider == OutboxProviders.Memory && !custom)
             {
                 failures.Add($"{Outbox}FallbackPath keeps what sqlite or redis did not take; {Outbox}Provider is memory, which needs none. Remove it, or choose sqlite or redis.");
             }
@@ -267,6 +283,10 @@ internal sealed class MetaConversionsOptionsValidator : IValidateOptions<MetaCon
                 && string.Equals(System.IO.Path.GetFullPath(fallbackPath), System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
             {
                 failures.Add($"{Outbox}FallbackPath must be another file than {Outbox}Path: it keeps what that file could not take.");
+            }
+            else if (OutboxStoreRegistration.Find(_stores, OutboxProviders.Sqlite) is null)
+            {
+                failures.Add($"{Outbox}FallbackPath is an SQLite file, but {OutboxStoreRegistration.HowToRegister(OutboxProviders.Sqlite)}.");
             }
         }
 

@@ -29,7 +29,7 @@ internal sealed class MatchDiagnostics : IConversionObserver
     }
 
     /// <summary>Counts the identifiers and the band of each event going into the outbox, and says what it lacks.</summary>
-    public void Queued(Dispatch.OutboxEntry entry, GraphEvent graphEvent, MatchQuality quality, EventIdSource idSource)
+    public void Queued(OutboxEntry entry, GraphEvent graphEvent, MatchQuality quality, EventIdSource idSource)
     {
         if (_identifiers.Enabled)
         {

@@ -38,6 +38,7 @@ internal sealed class PipelineHost : IAsyncDisposable
             o.GraphApiBaseUrl = graphUrl;
             configure(o);
         });
+        builder.Services.AddSqliteOutbox().AddRedisOutbox(); // the harnesses choose the store by its options
         return new PipelineHost(builder.Build());
     }
 

@@ -1,6 +1,8 @@
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Identity;
+using CapiMiddleware.Outbox.Sqlite;
+using CapiMiddleware.Tests.Dispatch.Outbox;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -223,6 +225,70 @@ public sealed class OptionsValidationTests
         Directory.Delete(Path.GetDirectoryName(options.Outbox.Path)!, recursive: true);
     }
 
+    [Theory]
+    [InlineData("sqlite", "Path", "/var/lib/shop/outbox.db", "add the package CapiMiddleware.Outbox.Sqlite and call builder.Services.AddSqliteOutbox()")]
+    [InlineData("redis", "Redis", "redis.internal:6379", "add the package CapiMiddleware.Outbox.Redis and call builder.Services.AddRedisOutbox()")]
+    public async Task A_durable_store_whose_package_is_not_registered_stops_the_app_saying_which_package_and_call(
+        string provider, string setting, string value, string told)
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(
+            new() { ["Outbox:Provider"] = provider, ["Outbox:" + setting] = value }, stores: _ => { }));
+
+        Assert.Contains($"MetaConversions:Outbox:Provider is {provider}, but", error.Message);
+        Assert.Contains(told, error.Message);
+    }
+
+    [Fact]
+    public async Task A_fallback_file_without_the_sqlite_package_stops_the_app_saying_so()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(
+            new() { ["Outbox:Provider"] = "redis", ["Outbox:Redis"] = "redis.internal:6379", ["Outbox:FallbackPath"] = "/var/lib/shop/fallback.db" },
+            stores: s => s.AddRedisOutbox()));
+
+        Assert.Contains("MetaConversions:Outbox:FallbackPath is an SQLite file, but the SQLite store is not registered", error.Message);
+        Assert.Contains("AddSqliteOutbox()", error.Message);
+    }
+
+    [Fact]
+    public async Task A_store_of_the_applications_own_and_a_durable_provider_in_the_configuration_are_refused_together()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(
+            new() { ["Outbox:Provider"] = "sqlite", ["Outbox:Path"] = "/var/lib/shop/outbox.db" },
+            stores: s => s.AddSqliteOutbox().AddOutboxStore<ListOutboxStore>()));
+
+        Assert.Contains("MetaConversions:Outbox:Provider is sqlite, but the application registers a store of its own (AddOutboxStore)", error.Message);
+    }
+
+    [Fact]
+    public async Task A_durable_store_of_the_applications_own_gets_the_fallback_and_the_staleness_rule()
+    {
+        await using var app = await StartWithConfigurationAsync([], stores: s => s.AddOutboxStore(_ => new ListOutboxStore(TimeProvider.System, durable: true)));
+
+        var store = Assert.IsType<FallbackOutboxStore>(app.Services.GetRequiredService<IOutboxStore>());
+        Assert.IsType<AgeCheckedOutboxStore>(store.Store);
+        Assert.True(store.IsDurable);
+        Assert.IsType<MemoryIdentityStore>(app.Services.GetRequiredService<IIdentityStore>());
+
+        // An entry grown too old in the store is dead-lettered through it when leased, never handed to the sender.
+        var old = DateTimeOffset.UtcNow.AddDays(-8);
+        await store.EnqueueAsync(new OutboxEntry
+        {
+            PixelId = "1234567890", EventName = "Purchase", EventId = "old", EventTime = old.ToUnixTimeSeconds(),
+            ActionSource = "website", Payload = "{}"u8.ToArray(), EnqueuedAt = old,
+        }, default);
+        Assert.Empty(await store.LeaseAsync(10, TimeSpan.Zero, default));
+        Assert.Equal("old", Assert.Single(await store.GetRecentDeadLettersAsync(10, default)).EventId);
+    }
+
+    [Fact]
+    public async Task A_store_of_the_applications_own_is_created_with_its_services_and_used_as_it_is_when_not_durable()
+    {
+        await using var app = await StartWithConfigurationAsync([], stores: s => s.AddOutboxStore<ListOutboxStore>());
+
+        var store = Assert.IsType<AgeCheckedOutboxStore>(app.Services.GetRequiredService<IOutboxStore>());
+        Assert.False(store.IsDurable);
+    }
+
     [Fact]
     public void Forgetting_AddMetaConversions_is_explained()
     {
@@ -231,13 +297,14 @@ public sealed class OptionsValidationTests
         Assert.Contains("AddMetaConversions", error.Message);
     }
 
-    private static async Task<WebApplication> StartWithConfigurationAsync(Dictionary<string, string?> settings)
+    private static async Task<WebApplication> StartWithConfigurationAsync(Dictionary<string, string?> settings, Action<IServiceCollection>? stores = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.Sources.Clear(); // only these settings, not the appsettings.json beside the tests
         builder.Configuration.AddInMemoryCollection(settings.ToDictionary(kv => "MetaConversions:" + kv.Key, kv => kv.Value));
         builder.WebHost.UseUrls("http://127.0.0.1:0"); // after clearing the sources, which would drop it (and bind port 5000)
         builder.Services.AddMetaConversions(builder.Configuration.GetSection("MetaConversions"));
+        (stores ?? (s => s.AddSqliteOutbox().AddRedisOutbox())).Invoke(builder.Services);
         var app = builder.Build();
         app.UseMetaConversions();
         try

@@ -5,6 +5,7 @@ using System.Text.Json;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
+using CapiMiddleware.Outbox.Sqlite;
 using CapiMiddleware.Tests.FakeGraphApi;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

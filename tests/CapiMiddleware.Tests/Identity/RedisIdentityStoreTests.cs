@@ -1,4 +1,5 @@
 using CapiMiddleware.Identity;
+using CapiMiddleware.Outbox.Redis;
 using CapiMiddleware.Tests.Infrastructure;
 using StackExchange.Redis;
 

@@ -1,6 +1,7 @@
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Identity;
+using CapiMiddleware.Outbox.Sqlite;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;

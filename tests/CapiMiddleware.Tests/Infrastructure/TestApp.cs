@@ -95,6 +95,7 @@ public sealed class TestApp : IAsyncDisposable
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
             configure?.Invoke(o);
         });
+        builder.Services.AddSqliteOutbox().AddRedisOutbox(); // both packages, as the Shop has them: the options choose
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         services?.Invoke(builder.Services);
 
@@ -144,7 +145,7 @@ public sealed class TestApp : IAsyncDisposable
     /// </summary>
     public Task WaitForOutboxEmptyAsync()
     {
-        var store = Services.GetRequiredService<CapiMiddleware.Dispatch.IOutboxStore>();
+        var store = Services.GetRequiredService<IOutboxStore>();
         return Eventually.TrueAsync(async () => await store.CountAsync(default) == 0, "the outbox is empty: every queued event answered by Graph");
     }
 

@@ -82,8 +82,11 @@ public sealed class PackageTests(PackedLibrary packed) : IClassFixture<PackedLib
             Assert.Equal(head, repository?.Attribute("commit")?.Value);
         }
 
-        var dependencies = metadata.Descendants(ns + "dependency").Select(d => d.Attribute("id")!.Value).Order(StringComparer.Ordinal);
-        Assert.Equal(["Microsoft.Data.Sqlite", "Polly.Core", "StackExchange.Redis"], dependencies);
+        // The stores' drivers are in their own packages: a site on the memory outbox installs neither.
+        var dependencies = metadata.Descendants(ns + "dependency").Select(d => d.Attribute("id")!.Value).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["Polly.Core"], dependencies);
+        Assert.DoesNotContain("Microsoft.Data.Sqlite", dependencies);
+        Assert.DoesNotContain("StackExchange.Redis", dependencies);
         Assert.Equal("Microsoft.AspNetCore.App", Assert.Single(metadata.Descendants(ns + "frameworkReference")).Attribute("name")!.Value);
     }
 
@@ -127,8 +130,124 @@ public sealed class PackageTests(PackedLibrary packed) : IClassFixture<PackedLib
         Assert.DoesNotContain("/_/src/CapiMiddleware/Serving/SnippetFile.cs", embedded);
     }
 
+    [Theory]
+    [InlineData("CapiMiddleware.Outbox.Sqlite", "Microsoft.Data.Sqlite")]
+    [InlineData("CapiMiddleware.Outbox.Redis", "StackExchange.Redis")]
+    [InlineData("CapiMiddleware.Outbox.Testing", "Microsoft.Extensions.TimeProvider.Testing,Xunit.SkippableFact,xunit.assert,xunit.extensibility.core,xunit.extensibility.execution")]
+    public void Each_store_package_holds_its_library_readme_and_licence_and_depends_on_the_library_of_its_version(string id, string drivers)
+    {
+        using var zip = PackedLibrary.Open(packed.PackageFileOf(id));
+        var files = zip.Entries.Select(e => e.FullName)
+            .Where(n => !n.StartsWith("_rels/", StringComparison.Ordinal) && !n.StartsWith("package/", StringComparison.Ordinal) && n != "[Content_Types].xml")
+            .Order(StringComparer.Ordinal);
+        Assert.Equal([$"{id}.nuspec", "LICENSE", "README.md", $"lib/net10.0/{id}.dll", $"lib/net10.0/{id}.xml"], files);
+        Assert.Equal(File.ReadAllText(Path.Combine(Root, "src", id, "README.md")), ReadText(zip, "README.md"));
+
+        // The same metadata as the library's: one version, one licence, one changelog, one commit.
+        var nuspec = XDocument.Parse(ReadText(zip, $"{id}.nuspec"));
+        var ns = nuspec.Root!.Name.Namespace;
+        var metadata = nuspec.Root.Element(ns + "metadata")!;
+        string? Value(string name) => metadata.Element(ns + name)?.Value;
+        Assert.Equal((id, Version, "MIT", "README.md", "CapiMiddleware contributors"), (Value("id"), Value("version"), Value("license"), Value("readme"), Value("authors")));
+        Assert.False(string.IsNullOrWhiteSpace(Value("description")));
+        using (var library = PackedLibrary.Open(packed.PackageFile))
+        {
+            var libraryMetadata = XDocument.Parse(ReadText(library, "CapiMiddleware.nuspec")).Root!.Element(ns + "metadata")!;
+            Assert.Equal(libraryMetadata.Element(ns + "releaseNotes")!.Value, Value("releaseNotes"));
+            Assert.Equal(libraryMetadata.Element(ns + "repository")?.Attribute("commit")?.Value, metadata.Element(ns + "repository")?.Attribute("commit")?.Value);
+        }
+
+        var dependencies = metadata.Descendants(ns + "dependency").ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value);
+        Assert.Equal(Version, dependencies["CapiMiddleware"]);
+        Assert.Equal(["CapiMiddleware", .. drivers.Split(',')], dependencies.Keys.Order(StringComparer.Ordinal));
+    }
+
     [Fact]
-    public async Task Only_the_library_is_packable()
+    public async Task A_scratch_app_built_from_the_packed_packages_queues_an_event_in_the_sqlite_outbox()
+    {
+        // Outside the repository, so none of its Directory.*.props apply; the packed folder and the machine's package
+        // cache are the only sources (no network), and the packages are restored into a folder of the app's own, so an
+        // earlier pack of the same version in the machine's cache cannot stand in for this one.
+        var scratch = Directory.CreateTempSubdirectory("capi-scratch-").FullName;
+        try
+        {
+            var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            await File.WriteAllTextAsync(Path.Combine(scratch, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <clear />
+                    <add key="packed" value="{packed.PackageFolder}" />
+                    <add key="cache" value="{cache}" />
+                  </packageSources>
+                </configuration>
+                """);
+            await File.WriteAllTextAsync(Path.Combine(scratch, "Scratch.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk.Web">
+                  <PropertyGroup>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <Nullable>enable</Nullable>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="CapiMiddleware" Version="{Version}" />
+                    <PackageReference Include="CapiMiddleware.Outbox.Sqlite" Version="{Version}" />
+                    <PackageReference Include="CapiMiddleware.Outbox.Redis" Version="{Version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            await File.WriteAllTextAsync(Path.Combine(scratch, "Program.cs"), """
+                using CapiMiddleware;
+
+                var builder = WebApplication.CreateSlimBuilder(args);
+                builder.Services.AddMetaConversions(o =>
+                {
+                    o.PixelId = "1234567890";
+                    o.Outbox.Provider = "sqlite";
+                    o.Outbox.Path = args[0];
+                });
+                builder.Services.AddSqliteOutbox();
+                builder.Services.AddRedisOutbox(); // compiles against the Redis package; the options choose sqlite
+
+                // The host is not started: the sender would take the event out of the file as soon as it is in.
+                await using var app = builder.Build();
+                var queued = await app.Services.GetRequiredService<IConversionQueue>().EnqueueAsync(new ConversionEvent(MetaEventNames.Purchase)
+                {
+                    EventId = "scratch-order-1",
+                    ActionSource = ActionSource.PhysicalStore,
+                    UserData = new UserData { Email = "buyer@example.com" },
+                    CustomData = new CustomData { Value = 12.5m, Currency = "EUR", OrderId = "scratch-order-1" },
+                });
+                var store = app.Services.GetRequiredService<IOutboxStore>();
+                Console.WriteLine($"queued: {queued}, durable: {store.IsDurable}, held: {await store.CountAsync(default)}");
+                """);
+
+            var packages = Path.Combine(scratch, "packages");
+            await PackedLibrary.RunDotnetInAsync(scratch, "restore", "Scratch.csproj", "--configfile", "nuget.config", "--packages", packages, "--disable-build-servers");
+            var outbox = Path.Combine(scratch, "data", "outbox.db");
+            var output = await PackedLibrary.RunDotnetInAsync(scratch, "run", "--project", "Scratch.csproj", "--no-restore", "--disable-build-servers", "--", outbox);
+
+            Assert.Contains("queued: True, durable: True, held: 1", output);
+            Assert.True(Directory.Exists(Path.Combine(packages, "capimiddleware.outbox.sqlite", Version)));
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={outbox};Mode=ReadOnly;Pooling=false");
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT event_name, event_id FROM outbox WHERE dead_at IS NULL";
+            await using var reader = await command.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal(("Purchase", "scratch-order-1"), (reader.GetString(0), reader.GetString(1)));
+            Assert.False(await reader.ReadAsync());
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Only_the_projects_under_src_are_packable()
     {
         var solution = await File.ReadAllTextAsync(Path.Combine(Root, "CapiMiddleware.sln"));
         var projects = Regex.Matches(solution, @"""([^""]+\.csproj)""").Select(m => m.Groups[1].Value.Replace('\\', '/')).ToList();
@@ -140,7 +259,9 @@ public sealed class PackageTests(PackedLibrary packed) : IClassFixture<PackedLib
             return (Project: p, IsPackable: output.Trim());
         }));
 
-        Assert.Equal(["src/CapiMiddleware/CapiMiddleware.csproj"], packable.Where(p => p.IsPackable == "true").Select(p => p.Project));
+        Assert.Equal(
+            PackedLibrary.PackageIds.Select(id => $"src/{id}/{id}.csproj").Order(StringComparer.Ordinal),
+            packable.Where(p => p.IsPackable == "true").Select(p => p.Project).Order(StringComparer.Ordinal));
         Assert.All(packable, p => Assert.Contains(p.IsPackable, new[] { "true", "false" }));
     }
 

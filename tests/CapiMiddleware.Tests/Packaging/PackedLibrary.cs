@@ -1,32 +1,53 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
+using System.Text.RegularExpressions;
 using CapiMiddleware.Tests.Infrastructure;
 
 namespace CapiMiddleware.Tests.Packaging;
 
 /// <summary>
-/// The library packed once per test class, as a release is packed: <c>dotnet pack -c Release</c> with
-/// <c>ContinuousIntegrationBuild</c>, into a folder of its own under artifacts/ (ignored by git) so the projects' bin/ and
-/// obj/ stay as they are. Inside the repository, as obj/ is, so the generated sources get /_/ paths in the PDB too.
+/// The packages packed once per test class, as a release is packed: <c>dotnet pack -c Release</c> with
+/// <c>ContinuousIntegrationBuild</c> of the library, its two stores and its store tests, into a folder of its own under
+/// artifacts/ (ignored by git) so the projects' bin/ and obj/ stay as they are. Inside the repository, as obj/ is, so the
+/// generated sources get /_/ paths in the PDB too.
 /// </summary>
 public sealed class PackedLibrary : IAsyncLifetime
 {
+    /// <summary>Every package the repository makes: the projects under src/.</summary>
+    public static readonly string[] PackageIds = ["CapiMiddleware", "CapiMiddleware.Outbox.Redis", "CapiMiddleware.Outbox.Sqlite", "CapiMiddleware.Outbox.Testing"];
+
     private readonly string _folder = Path.Combine(NodeProcess.RepositoryRoot, "artifacts", "package-tests-" + Guid.NewGuid().ToString("N"));
 
-    public static string LibraryProject { get; } = Path.Combine(NodeProcess.RepositoryRoot, "src", "CapiMiddleware", "CapiMiddleware.csproj");
+    public static string LibraryProject { get; } = ProjectOf("CapiMiddleware");
 
-    public string PackageFile { get; private set; } = "";
+    /// <summary>The folder that holds every .nupkg and .snupkg: a local package source.</summary>
+    public string PackageFolder { get; private set; } = "";
+
+    /// <summary>The library's package.</summary>
+    public string PackageFile => PackageFileOf("CapiMiddleware");
 
     public string SymbolPackageFile { get; private set; } = "";
 
+    public static string ProjectOf(string packageId) => Path.Combine(NodeProcess.RepositoryRoot, "src", packageId, packageId + ".csproj");
+
+    public string PackageFileOf(string packageId) => FileOf(packageId, ".nupkg");
+
+    private string FileOf(string packageId, string extension) =>
+        Assert.Single(Directory.GetFiles(PackageFolder, "*" + extension), f => Regex.IsMatch(Path.GetFileName(f), $@"^{Regex.Escape(packageId)}\.\d"));
+
     public async Task InitializeAsync()
     {
-        var output = Path.Combine(_folder, "out");
-        await RunDotnetAsync("pack", LibraryProject, "-c", "Release", "--nologo", "--disable-build-servers",
-            "--artifacts-path", Path.Combine(_folder, "artifacts"), "-o", output, "-p:ContinuousIntegrationBuild=true");
-        PackageFile = Assert.Single(Directory.GetFiles(output, "*.nupkg"));
-        SymbolPackageFile = Assert.Single(Directory.GetFiles(output, "*.snupkg"));
+        PackageFolder = Path.Combine(_folder, "out");
+        // One after the other: the first builds the library, the others find it built (the same global properties).
+        foreach (var id in PackageIds)
+        {
+            await RunDotnetAsync("pack", ProjectOf(id), "-c", "Release", "--nologo", "--disable-build-servers",
+                "--artifacts-path", Path.Combine(_folder, "artifacts"), "-o", PackageFolder, "-p:ContinuousIntegrationBuild=true");
+        }
+
+        Assert.Equal(PackageIds.Length, Directory.GetFiles(PackageFolder, "*.nupkg").Length);
+        SymbolPackageFile = FileOf("CapiMiddleware", ".snupkg");
     }
 
     public Task DisposeAsync()
@@ -38,11 +59,14 @@ public sealed class PackedLibrary : IAsyncLifetime
     public static ZipArchive Open(string package) => ZipFile.OpenRead(package);
 
     /// <summary>Runs <c>dotnet</c> in the repository root, outside the MSBuild of the test run, and returns its output.</summary>
-    public static async Task<string> RunDotnetAsync(params string[] arguments)
+    public static Task<string> RunDotnetAsync(params string[] arguments) => RunDotnetInAsync(NodeProcess.RepositoryRoot, arguments);
+
+    /// <summary>Runs <c>dotnet</c> in <paramref name="folder"/>, outside the MSBuild of the test run, and returns its output.</summary>
+    public static async Task<string> RunDotnetInAsync(string folder, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet", arguments)
         {
-            WorkingDirectory = NodeProcess.RepositoryRoot,
+            WorkingDirectory = folder,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };

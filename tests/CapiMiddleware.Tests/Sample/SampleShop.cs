@@ -93,7 +93,7 @@ public class SampleApp<TEntryPoint> : IAsyncLifetime
         IEnumerable<JsonElement> MainPixel() => Graph.Requests.Where(r => r.PixelId == MainPixelId && r.StatusCode == 200).SelectMany(r => r.Events);
         await Eventually.TrueAsync(() => MainPixel().Any(Matches), $"event {eventId} reaches the fake Graph API\n{Logs.AllText}");
         // Once the outbox is empty, everything queued so far has reached Graph: a duplicate would be there by now.
-        var store = Services.GetRequiredService<CapiMiddleware.Dispatch.IOutboxStore>();
+        var store = Services.GetRequiredService<IOutboxStore>();
         await Eventually.TrueAsync(async () => await store.CountAsync(default) == 0, "the outbox is empty");
         return Assert.Single(MainPixel(), Matches);
     }

@@ -2,7 +2,6 @@ using CapiMiddleware.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace CapiMiddleware.Dispatch.Outbox;
 
@@ -22,19 +21,10 @@ internal static class OutboxProviders
         _ => null,
     };
 
-    public static bool IsRedisConnectionString(string value)
-    {
-        try
-        {
-            return ConfigurationOptions.Parse(value).EndPoints.Count > 0;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Creates the store the validated options name; called once, by dependency injection.</summary>
+    /// <summary>
+    /// Creates the store the validated options name (a store of the application's own when one is registered);
+    /// called once, by dependency injection.
+    /// </summary>
     public static IOutboxStore Create(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>();
@@ -42,12 +32,25 @@ internal static class OutboxProviders
         var time = services.GetRequiredService<TimeProvider>();
         var stale = services.GetRequiredService<StaleEntries>();
         var loggers = services.GetRequiredService<ILoggerFactory>();
-        return Normalize(outbox.Provider) switch
+        var registrations = services.GetServices<OutboxStoreRegistration>().ToList();
+
+        if (OutboxStoreRegistration.Find(registrations, OutboxStoreRegistration.Custom) is { } custom)
         {
-            Sqlite => WithFallback(SqliteOutboxStore.Open(outbox.Path!, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<SqliteOutboxStore>()), Sqlite),
-            Redis => WithFallback(RedisOutboxStore.Connect(outbox.Redis!, outbox.RedisKeyPrefix, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<RedisOutboxStore>()), Redis),
-            _ => new MemoryOutboxStore(options, time, stale),
-        };
+            // The library's staleness rule, which the built-in stores apply themselves, over a store that need not know it.
+            IOutboxStore own = new AgeCheckedOutboxStore(custom.CreateStore(services), stale);
+            return own.IsDurable ? WithFallback(own, own.GetType().Name) : own;
+        }
+
+        var provider = Normalize(outbox.Provider);
+        if (provider is Sqlite or Redis)
+        {
+            // The options validator has said so at start already; this is for a store resolved without it.
+            var registration = OutboxStoreRegistration.Find(registrations, provider)
+                ?? throw new InvalidOperationException($"MetaConversions:Outbox:Provider is {provider}, but {OutboxStoreRegistration.HowToRegister(provider)}.");
+            return WithFallback(registration.CreateStore(services), provider);
+        }
+
+        return new MemoryOutboxStore(options, time, stale);
 
         // A durable store can fail or stall (Redis unreachable, a full disk): requests wait for it at most the
         // budget, and the memory store keeps what it did not take until it takes events again.
@@ -71,12 +74,15 @@ internal static class OutboxProviders
 
             try
             {
-                return SqliteOutboxStore.Open(path, outbox.LeaseTimeout, time, stale, loggers.CreateLogger<SqliteOutboxStore>());
+                var file = OutboxStoreRegistration.Find(registrations, Sqlite)?.OpenFallbackFile
+                    ?? throw new InvalidOperationException(
+                        $"MetaConversions:Outbox:FallbackPath is an SQLite file, but {OutboxStoreRegistration.HowToRegister(Sqlite)}.");
+                return file(services, path);
             }
-            catch (InvalidOperationException ex)
+            catch (InvalidOperationException)
             {
                 (store as IAsyncDisposable)?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                throw new InvalidOperationException(ex.Message.Replace("MetaConversions:Outbox:Path", "MetaConversions:Outbox:FallbackPath", StringComparison.Ordinal), ex);
+                throw;
             }
         }
     }

@@ -3,6 +3,8 @@ using System.Diagnostics.Metrics;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
+using CapiMiddleware.Outbox.Sqlite;
+using CapiMiddleware.Outbox.Testing;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -426,7 +428,13 @@ public sealed class FallbackOutboxStoreTests : IAsyncLifetime
 /// <summary>The store contract holds through the fallback decorator, over the memory store.</summary>
 public sealed class FallbackOutboxStoreContractTests : OutboxStoreContract
 {
-    private protected override IOutboxStore CreateStore(TimeProvider time)
+    private StaleEntries Stale { get; } = StaleEntriesContract.NewStale();
+
+    [SkippableFact]
+    public Task Entries_too_old_for_Meta_are_dropped_when_leased_with_a_counted_reason() =>
+        StaleEntriesContract.Entries_too_old_for_Meta_are_dropped_when_leased_with_a_counted_reason(Open(), Stale, Entry);
+
+    protected override IOutboxStore CreateStore(TimeProvider time)
     {
         var services = new ServiceCollection();
         services.AddOptions<MetaConversionsOptions>().Configure(o => o.QueueCapacity = 100);

@@ -1,5 +1,7 @@
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
+using CapiMiddleware.Outbox.Redis;
+using CapiMiddleware.Outbox.Testing;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -13,6 +15,8 @@ namespace CapiMiddleware.Tests.Dispatch.Outbox;
 /// </summary>
 public sealed class RedisOutboxStoreTests(RedisServer redis) : SharedOutboxStoreContract, IClassFixture<RedisServer>
 {
+    private StaleEntries Stale { get; } = StaleEntriesContract.NewStale();
+
     private readonly string _prefix = $"test:{Guid.NewGuid():N}";
 
     [SkippableFact]
@@ -80,7 +84,11 @@ public sealed class RedisOutboxStoreTests(RedisServer redis) : SharedOutboxStore
         Assert.Equal("after", Assert.Single(await store.LeaseAsync(10, TimeSpan.Zero, default)).EventId);
     }
 
-    private protected override IOutboxStore CreateStore(TimeProvider time)
+    [SkippableFact]
+    public Task Entries_too_old_for_Meta_are_dropped_when_leased_with_a_counted_reason() =>
+        StaleEntriesContract.Entries_too_old_for_Meta_are_dropped_when_leased_with_a_counted_reason(Open(), Stale, Entry);
+
+    protected override IOutboxStore CreateStore(TimeProvider time)
     {
         redis.Require();
         return RedisOutboxStore.Connect(redis.ConnectionString, _prefix, LeaseTimeout, time, Stale, NullLogger.Instance);

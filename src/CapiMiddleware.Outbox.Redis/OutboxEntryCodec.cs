@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace CapiMiddleware.Dispatch.Outbox;
+namespace CapiMiddleware.Outbox.Redis;
 
 /// <summary>
 /// An <see cref="OutboxEntry"/> as one compact binary value, for stores that keep an entry in one field (Redis):

@@ -1,9 +1,10 @@
 using System.Threading.Channels;
 using CapiMiddleware.Diagnostics;
+using CapiMiddleware.Dispatch.Outbox;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
-namespace CapiMiddleware.Dispatch.Outbox;
+namespace CapiMiddleware.Outbox.Sqlite;
 
 /// <summary>
 /// A durable store in one SQLite file (WAL mode, one table). Every write goes through one background writer that

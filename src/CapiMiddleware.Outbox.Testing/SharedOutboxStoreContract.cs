@@ -1,13 +1,17 @@
 using Microsoft.Extensions.Time.Testing;
+using Xunit;
 
-namespace CapiMiddleware.Tests.Dispatch.Outbox;
+namespace CapiMiddleware.Outbox.Testing;
 
 /// <summary>
 /// What the stores that several processes share (SQLite on one file, Redis for a web farm) promise beyond
-/// <see cref="OutboxStoreContract"/>. Each <c>Open()</c> is another process: a store of its own on the same data.
+/// <see cref="OutboxStoreContract"/>: each <see cref="OutboxStoreContract.Open"/> of one test is another process, a
+/// store of its own on the same data, which must never lease what a live process holds.
 /// </summary>
 public abstract class SharedOutboxStoreContract : OutboxStoreContract
 {
+    /// <summary>A live process keeps its leases for as long as it sends: its renewals keep them from other processes.</summary>
+    /// <returns>The test.</returns>
     [SkippableFact]
     public async Task A_live_process_keeps_its_leases_however_long_it_takes_to_send()
     {
@@ -35,6 +39,8 @@ public abstract class SharedOutboxStoreContract : OutboxStoreContract
         Assert.Equal(0, await other.CountAsync(default));
     }
 
+    /// <summary>Processes share the entries and never lease the same one.</summary>
+    /// <returns>The test.</returns>
     [SkippableFact]
     public async Task Processes_share_the_work_and_never_lease_the_same_entry()
     {

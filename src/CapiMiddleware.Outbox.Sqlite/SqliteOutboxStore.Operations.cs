@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace CapiMiddleware.Dispatch.Outbox;
+namespace CapiMiddleware.Outbox.Sqlite;
 
 /// <summary>The writes of <see cref="SqliteOutboxStore"/>: each one an operation the single writer runs in its transaction.</summary>
 internal sealed partial class SqliteOutboxStore

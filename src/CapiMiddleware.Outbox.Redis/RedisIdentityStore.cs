@@ -1,7 +1,7 @@
-using CapiMiddleware.Dispatch.Outbox;
+using CapiMiddleware.Identity;
 using StackExchange.Redis;
 
-namespace CapiMiddleware.Identity;
+namespace CapiMiddleware.Outbox.Redis;
 
 /// <summary>
 /// Identities in the <c>redis</c> outbox's Redis, shared by the nodes of a web farm: the webhook may reach another node

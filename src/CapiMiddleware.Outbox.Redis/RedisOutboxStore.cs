@@ -1,8 +1,9 @@
 using CapiMiddleware.Diagnostics;
+using CapiMiddleware.Dispatch.Outbox;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace CapiMiddleware.Dispatch.Outbox;
+namespace CapiMiddleware.Outbox.Redis;
 
 /// <summary>
 /// A store shared by the nodes of a web farm, in Redis Streams. Entries are added to one stream (XADD) and read

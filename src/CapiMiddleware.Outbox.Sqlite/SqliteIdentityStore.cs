@@ -1,7 +1,7 @@
-using CapiMiddleware.Dispatch.Outbox;
+using CapiMiddleware.Identity;
 using Microsoft.Data.Sqlite;
 
-namespace CapiMiddleware.Identity;
+namespace CapiMiddleware.Outbox.Sqlite;
 
 /// <summary>
 /// Identities in the <c>sqlite</c> outbox's file (<c>MetaConversions:Outbox:Path</c>), in a table of their own, so they

@@ -1,37 +1,51 @@
 using System.Text;
-using CapiMiddleware.Dispatch;
-using CapiMiddleware.Dispatch.Outbox;
-using CapiMiddleware.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Xunit;
 
-namespace CapiMiddleware.Tests.Dispatch.Outbox;
+namespace CapiMiddleware.Outbox.Testing;
 
 /// <summary>
-/// What every outbox store promises the sender, run against each real store: memory, SQLite on a temporary file,
-/// Redis on a real redis-server.
+/// What every outbox store promises the library's sender: derive a test class from this one, return a new store on
+/// this test's data from <see cref="CreateStore"/>, and every test here runs against it (xunit 2). The library runs
+/// it against its own stores: memory, SQLite on a temporary file, Redis on a real redis-server.
 /// </summary>
+/// <remarks>
+/// Most tests run the store on a <see cref="FakeTimeProvider"/> the test moves: the store must take every time (linger,
+/// retry delays, polls, lease renewals) from the <see cref="TimeProvider"/> it is given, and an enqueue must wake a
+/// lease or a wait of the same store at once, without a poll. They are <c>[SkippableFact]</c>s (Xunit.SkippableFact):
+/// <see cref="CreateStore"/> may call <c>Skip.If</c> when the store's server is not there. Entries too old for Meta are
+/// not a store's concern: the library drops them.
+/// </remarks>
 public abstract class OutboxStoreContract : IAsyncLifetime
 {
+    /// <summary>The lease time-out a store under test must use (<c>MetaConversions:Outbox:LeaseTimeout</c>): 1 second.</summary>
     protected static readonly TimeSpan LeaseTimeout = TimeSpan.FromSeconds(1);
 
     private readonly List<IOutboxStore> _opened = [];
 
-    private protected StaleEntries Stale { get; } = new(TimeProvider.System, TestMeters.NewConversionMetrics(), NullLogger<StaleEntries>.Instance);
-
+    /// <summary>Runs before each test; nothing by default.</summary>
+    /// <returns>A completed task.</returns>
     public virtual Task InitializeAsync() => Task.CompletedTask;
 
+    /// <summary>Disposes every store the test opened (those that are <see cref="IAsyncDisposable"/> or <see cref="IDisposable"/>).</summary>
+    /// <returns>A task that completes when they are disposed.</returns>
     public virtual async Task DisposeAsync()
     {
         foreach (var store in _opened)
         {
-            if (store is IAsyncDisposable disposable)
+            if (store is IAsyncDisposable asyncDisposable)
             {
-                await disposable.DisposeAsync();
+                await asyncDisposable.DisposeAsync();
+            }
+            else if (store is IDisposable disposable)
+            {
+                disposable.Dispose();
             }
         }
     }
 
+    /// <summary>Entries come back oldest first, every field kept, and leave the store when acknowledged.</summary>
+    /// <returns>The test.</returns>
     [SkippableFact]
     public async Task Enqueued_entries_are_leased_in_order_with_every_field_and_leave_on_acknowledgement()
     {
@@ -58,6 +72,8 @@ public abstract class OutboxStoreContract : IAsyncLifetime
         Assert.Empty(await store.LeaseAsync(10, TimeSpan.Zero, default));
     }
 
+    /// <summary>A lease takes at most the batch size, and never an entry another lease holds.</summary>
+    /// <returns>The test.</returns>
     [SkippableFact]
     public async Task A_lease_takes_at_most_the_batch_size_and_never_an_entry_already_leased()
     {
@@ -75,6 +91,8 @@ public abstract class OutboxStoreContract : IAsyncLifetime
         Assert.Empty(await store.LeaseAsync(10, TimeSpan.Zero, default));
     }
 
+    /// <summary>A lease that lingers returns as soon as enough entries arrive to fill the batch.</summary>
+    /// <returns>The test.</returns>
     [SkippableFact]
     public async Task A_lingering_lease_returns_as_soon_as_the_batch_is_full()
     {
@@ -90,6 +108,8 @@ public abstract class OutboxStoreContract : IAsyncLifetime
         Assert.Equal(["e0", "e1", "e2"], batch.Select(e => e.EventId).Order());
     }
 
+    /// <summary>A lease that lingers returns what there is when the linger time ends on the store's clock.</summary>
+    /// <returns>The test.</returns>
     [SkippableFact]
     public async Task A_lingering_lease_returns_what_there_is_when_the_linger_ends()
     {
@@ -107,6 +127,8 @@ public abstract class OutboxStoreContract : IAsyncLifetime
         Assert.True(time.GetUtcNow() - start >= TimeSpan.FromMilliseconds(400), $"ended after {time.GetUtcNow() - start} on the store's clock");
     }
 
+    /// <summary>Waiting for entries ends when one is enqueued.</summary>
+    /// <returns>The test.</returns>
     [SkippableFact]
     public async Task Waiting_for_entries_ends_when_one_is_enqueued()
     {
@@ -121,6 +143,8 @@ public abstract class OutboxStoreContract : IAsyncLifetime
         Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
     }
 
+    /// <summary>A retried entry is leased again only after its delay, with its failed attempts.</summary>
+    /// <returns>The test.</returns>
     [SkippableFact]
     public async Task An_entry_retried_later_comes_back_after_the_delay_with_its_failed_attempts()
     {
@@ -138,11 +162,13 @@ public abstract class OutboxStoreContract : IAsyncLifetime
         Assert.Empty(await store.LeaseAsync(10, TimeSpan.Zero, default));
         time.Advance(TimeSpan.FromMilliseconds(1));
         IReadOnlyList<OutboxEntry> again = [];
-        await Eventually.TrueAsync(async () => (again = await store.LeaseAsync(1, TimeSpan.Zero, default)).Count > 0, "the entry is back once its delay has passed");
+        await WaitUntilAsync(async () => (again = await store.LeaseAsync(1, TimeSpan.Zero, default)).Count > 0, "the entry is back once its delay has passed");
         var entry = Assert.Single(again);
         Assert.Equal(("a", 2), (entry.EventId, entry.FailedAttempts));
     }
 
+    /// <summary>An entry retried without a delay can be leased at once.</summary>
+    /// <returns>The test.</returns>
     [SkippableFact]
     public async Task An_entry_retried_without_delay_can_be_leased_at_once()
     {
@@ -155,6 +181,8 @@ public abstract class OutboxStoreContract : IAsyncLifetime
         Assert.Equal("a", Assert.Single(await store.LeaseAsync(10, TimeSpan.Zero, default)).EventId);
     }
 
+    /// <summary>A dead letter leaves the queue and is kept with its reason, newest last.</summary>
+    /// <returns>The test.</returns>
     [SkippableFact]
     public async Task A_dead_letter_leaves_the_queue_and_is_kept_with_its_reason_newest_last()
     {
@@ -177,49 +205,61 @@ public abstract class OutboxStoreContract : IAsyncLifetime
         Assert.Equal(["a", "b", "c"], (await store.GetRecentDeadLettersAsync(10, default)).Select(d => d.EventId));
     }
 
-    [SkippableFact]
-    public async Task Entries_too_old_for_Meta_are_dropped_when_leased_with_a_counted_reason()
-    {
-        var store = Open();
-        var now = DateTimeOffset.UtcNow;
-        await store.EnqueueAsync(Entry("fresh", now.AddHours(-1)), default);
-        await store.EnqueueAsync(Entry("within-the-margin", now.AddDays(-7).AddMinutes(30)), default);
-        await store.EnqueueAsync(Entry("store-sale", now.AddDays(-30), "physical_store"), default);
-        await store.EnqueueAsync(Entry("old-store-sale", now.AddDays(-62).AddMinutes(30), "physical_store"), default);
-
-        var leased = await store.LeaseAsync(10, TimeSpan.Zero, default);
-
-        Assert.Equal(["fresh", "store-sale"], leased.Select(e => e.EventId));
-        Assert.Equal(2, Stale.DroppedCount);
-        var dead = await store.GetRecentDeadLettersAsync(10, default);
-        Assert.Equal(["old-store-sale", "within-the-margin"], dead.Select(d => d.EventId).Order());
-        Assert.All(dead, d => Assert.Equal(StaleEntries.Reason, d.Reason));
-        Assert.Equal(2, await store.CountAsync(default));
-    }
-
     /// <summary>
     /// Moves <paramref name="time"/> on in steps until <paramref name="task"/> completes, and returns its result: for a
     /// wait that a store's clock ends, where the test cannot know when the store has started the wait.
     /// </summary>
-    private protected static async Task<T> AdvanceUntilDoneAsync<T>(FakeTimeProvider time, Task<T> task)
+    /// <typeparam name="T">The wait's result.</typeparam>
+    /// <param name="time">The store's clock.</param>
+    /// <param name="task">The wait.</param>
+    /// <returns>The wait's result.</returns>
+    protected static async Task<T> AdvanceUntilDoneAsync<T>(FakeTimeProvider time, Task<T> task)
     {
-        await Eventually.TrueAsync(
+        ArgumentNullException.ThrowIfNull(time);
+        await WaitUntilAsync(
             () =>
             {
                 if (task.IsCompleted)
                 {
-                    return true;
+                    return Task.FromResult(true);
                 }
 
                 time.Advance(TimeSpan.FromMilliseconds(10));
-                return false;
+                return Task.FromResult(false);
             },
             "the store's clock ends the wait");
         return await task;
     }
 
-    /// <summary>Opens a store on this test's data; a durable store's second call is another process (or node) on the same data.</summary>
-    private protected IOutboxStore Open(TimeProvider? time = null)
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds, looking every 10 ms of real time, for work the store does in the
+    /// background; fails after 30 seconds, saying <paramref name="what"/> it waited for.
+    /// </summary>
+    /// <param name="condition">What the test waits for.</param>
+    /// <param name="what">What it is, for the failure's message.</param>
+    /// <returns>A task that completes once the condition holds.</returns>
+    protected static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("Timed out waiting until " + what);
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>
+    /// Opens a store on this test's data, disposed with the test; a shared store's second call is another process (or
+    /// node) on the same data.
+    /// </summary>
+    /// <param name="time">The store's clock; the system's by default.</param>
+    /// <returns>The store.</returns>
+    protected IOutboxStore Open(TimeProvider? time = null)
     {
         var store = CreateStore(time ?? TimeProvider.System);
         _opened.Add(store);
@@ -227,16 +267,30 @@ public abstract class OutboxStoreContract : IAsyncLifetime
     }
 
     /// <summary>Disposes <paramref name="store"/> with the test.</summary>
-    private protected T Track<T>(T store)
+    /// <typeparam name="T">The store's type.</typeparam>
+    /// <param name="store">A store the test opened itself.</param>
+    /// <returns><paramref name="store"/>.</returns>
+    protected T Track<T>(T store)
         where T : IOutboxStore
     {
         _opened.Add(store);
         return store;
     }
 
-    private protected abstract IOutboxStore CreateStore(TimeProvider time);
+    /// <summary>
+    /// Creates a store on this test's data (a new file, a new key prefix): the first call of a test finds it empty, and
+    /// every later call of the same test opens the same data again, as another process would.
+    /// </summary>
+    /// <param name="time">The clock the store must take every time from (lease time-out <see cref="LeaseTimeout"/>).</param>
+    /// <returns>The store.</returns>
+    protected abstract IOutboxStore CreateStore(TimeProvider time);
 
-    private protected static OutboxEntry Entry(string eventId, DateTimeOffset? eventTime = null, string actionSource = "website")
+    /// <summary>An entry of a small Purchase for pixel 1234567890, as the library enqueues it.</summary>
+    /// <param name="eventId">The event's ID, what the tests compare.</param>
+    /// <param name="eventTime">The event's time; now by default.</param>
+    /// <param name="actionSource">The event's action source; <c>website</c> by default.</param>
+    /// <returns>The entry.</returns>
+    protected static OutboxEntry Entry(string eventId, DateTimeOffset? eventTime = null, string actionSource = "website")
     {
         var time = eventTime ?? DateTimeOffset.UtcNow;
         return new OutboxEntry
