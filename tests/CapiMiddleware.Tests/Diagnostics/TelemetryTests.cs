@@ -5,7 +5,7 @@ using System.Text.Json;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
-using CapiMiddleware.Tests.FakeGraphApi;
+using CapiMiddleware.FakeGraph;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
