@@ -192,14 +192,14 @@ internal sealed class MetaConversionsMiddleware
         if (referer.Count == 1 && QueryParameter.MayContain(referer[0], Name))
         {
             // The query is what lies between '?' and '#'; a '?' inside the fragment starts no query.
-            var url = referer[0].AsSpan();
-            var end = url.IndexOf('#');
+            var url = referer[0].AsMemory();
+            var end = url.Span.IndexOf('#');
             if (end >= 0)
             {
                 url = url[..end];
             }
 
-            var start = url.IndexOf('?');
+            var start = url.Span.IndexOf('?');
             if (start >= 0 && QueryParameter.TryGetValue(url[start..], Name, out value) && value.Length > 0)
             {
                 return MetaCookies.IsValidFbclid(value) ? value : null;

@@ -1,34 +1,31 @@
+using Microsoft.AspNetCore.WebUtilities;
+
 namespace CapiMiddleware.Cookies;
 
-/// <summary>Finds one parameter in a raw query string without parsing the whole query.</summary>
+/// <summary>Finds one parameter in a raw query string with ASP.NET Core's <see cref="QueryStringEnumerable"/>, building no dictionary.</summary>
 internal static class QueryParameter
 {
+    /// <inheritdoc cref="TryGetValue(ReadOnlyMemory{char}, string, out string)"/>
+    public static bool TryGetValue(string? query, string name, out string value) => TryGetValue(query.AsMemory(), name, out value);
+
     /// <summary>
-    /// Finds the first <paramref name="name"/> parameter in <paramref name="query"/> (with or without the leading
-    /// <c>?</c>) and returns its value percent-decoded, as URL query parsing would.
+    /// Finds the first <paramref name="name"/><c>=</c> parameter in <paramref name="query"/> (with or without the leading
+    /// <c>?</c>) and returns its value percent-decoded, <c>+</c> as a space, as URL query parsing would. The name is
+    /// compared as sent, and a bare name without <c>=</c> is not the parameter.
     /// </summary>
-    public static bool TryGetValue(ReadOnlySpan<char> query, string name, out string value)
+    public static bool TryGetValue(ReadOnlyMemory<char> query, string name, out string value)
     {
-        value = string.Empty;
-        if (query.StartsWith('?'))
+        foreach (var pair in new QueryStringEnumerable(query))
         {
-            query = query[1..];
-        }
-
-        while (!query.IsEmpty)
-        {
-            var end = query.IndexOf('&');
-            var pair = end < 0 ? query : query[..end];
-            query = end < 0 ? default : query[(end + 1)..];
-
-            if (pair.Length > name.Length && pair[name.Length] == '=' && pair.StartsWith(name, StringComparison.Ordinal))
+            // The enumerable gives a bare name no value at all (default), and "name=" an empty one.
+            if (pair.EncodedName.Span.Equals(name, StringComparison.Ordinal) && !pair.EncodedValue.Equals(default))
             {
-                var raw = pair[(name.Length + 1)..];
-                value = raw.IndexOfAny('%', '+') < 0 ? raw.ToString() : Uri.UnescapeDataString(raw.ToString().Replace('+', ' '));
+                value = pair.DecodeValue().ToString();
                 return true;
             }
         }
 
+        value = string.Empty;
         return false;
     }
 

@@ -50,6 +50,8 @@ internal sealed class PersonalDataInUrls
 
         var fragmentStart = url!.IndexOf('#', queryStart);
         var query = url.AsSpan(queryStart + 1, (fragmentStart < 0 ? url.Length : fragmentStart) - queryStart - 1);
+        // Split here, not with QueryStringEnumerable: the URL is rebuilt from the pairs kept as they were sent, and the
+        // enumerable hands out a pair's name and value, not the pair.
         foreach (var range in query.Split('&'))
         {
             if (IsPersonal(query[range]))

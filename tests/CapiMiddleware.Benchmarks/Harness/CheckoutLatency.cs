@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using CapiMiddleware.FakeGraph;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -38,8 +39,8 @@ internal static partial class CheckoutLatency
         Console.WriteLine($"## Checkout latency, Graph {GraphDistance.TotalMilliseconds:0} ms away: {rounds} alternating rounds; " +
             $"{perRound} checkouts per round per app, one at a time, the apps taking turns; naive {naiveClients} clients × {naivePerClient}");
 
-        await using var graph = await LoopbackGraph.StartAsync(GraphDistance);
-        await using var naiveGraph = await LoopbackGraph.StartAsync(GraphDistance); // so `graph` counts the library's events alone
+        await using var graph = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = true, ResponseDelay = GraphDistance });
+        await using var naiveGraph = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = true, ResponseDelay = GraphDistance }); // so `graph` counts the library's events alone
         var sqlitePath = Path.Combine(Path.GetTempPath(), $"capi-latency-{Guid.NewGuid():N}.db");
         var variants = new List<Variant>
         {
@@ -53,7 +54,7 @@ internal static partial class CheckoutLatency
         {
             foreach (var variant in variants)
             {
-                await variant.StartAsync(variant.Naive ? naiveGraph.BaseUrl : graph.BaseUrl);
+                await variant.StartAsync((variant.Naive ? naiveGraph : graph).BaseUrl.GetLeftPart(UriPartial.Authority));
                 // Warm-up, not recorded: views, connections, and the JIT, whose tiering takes a few hundred calls of a
                 // path; the 20 there were before left the first recorded checkouts running code not yet optimized, and
                 // the library apps have paths (the outboxes) that the baseline lacks.

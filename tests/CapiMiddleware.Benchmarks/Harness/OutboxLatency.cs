@@ -1,10 +1,11 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using CapiMiddleware.Diagnostics;
-using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
+using CapiMiddleware.Dispatch;
 using CapiMiddleware.Events;
+using CapiMiddleware.FakeGraph;
 using CapiMiddleware.Outbox.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -125,7 +126,7 @@ internal static partial class CheckoutLatency
         var perPhase = smoke ? 5 : 1_000;
         Console.WriteLine($"## Checkout while the outbox store is down: {warmUp} checkouts not recorded, {perPhase} with the store up, {perPhase} with it down");
         Console.WriteLine();
-        await using var graph = await LoopbackGraph.StartAsync();
+        await using var graph = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = true });
         var rows = new List<(string Store, string State, double[] Samples)>();
         var ok = true;
 
@@ -146,7 +147,7 @@ internal static partial class CheckoutLatency
                     ["MetaConversions:Outbox:RedisKeyPrefix"] = $"harness:{Guid.NewGuid():N}",
                     ["MetaConversions:Outbox:StoreBreakDuration"] = "00:00:01",
                 });
-                await shop.StartAsync(graph.BaseUrl);
+                await shop.StartAsync(graph.BaseUrl.GetLeftPart(UriPartial.Authority));
                 await shop.RunRoundAsync(warmUp, record: false);
                 await shop.RunRoundAsync(perPhase, record: true);
                 rows.Add(("redis", "up", shop.TakeSorted()));
@@ -165,7 +166,7 @@ internal static partial class CheckoutLatency
                 ["MetaConversions:Outbox:Path"] = path,
                 ["MetaConversions:Outbox:StoreBreakDuration"] = "00:00:01",
             });
-            await shop.StartAsync(graph.BaseUrl);
+            await shop.StartAsync(graph.BaseUrl.GetLeftPart(UriPartial.Authority));
             await shop.RunRoundAsync(warmUp, record: false);
             await shop.RunRoundAsync(perPhase, record: true);
             rows.Add(("sqlite", "up", shop.TakeSorted()));

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Diagnostics.Tracing;
+using System.Diagnostics;
 using System.Reflection;
+using CapiMiddleware.FakeGraph;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -30,11 +31,11 @@ internal static class PurchasePath
 
         Console.WriteLine("## The types one Purchase passes through (sample shop, memory outbox, Graph on loopback)");
         using var jit = new JitListener();
-        await using var graph = await LoopbackGraph.StartAsync();
+        await using var graph = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = true });
         var shop = new CheckoutLatency.Variant("library, memory outbox", "/checkout", 1, 1, []);
         try
         {
-            await shop.StartAsync(graph.BaseUrl); // GET /checkout: everything a page needs, no conversion
+            await shop.StartAsync(graph.BaseUrl.GetLeftPart(UriPartial.Authority)); // GET /checkout: everything a page needs, no conversion
             var services = shop.Services;
             await Task.Delay(TimeSpan.FromSeconds(1)); // the listener's events of the start-up arrive late: let them pass
             var start = DateTime.UtcNow;

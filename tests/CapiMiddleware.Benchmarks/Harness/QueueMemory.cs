@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CapiMiddleware.Events;
+using CapiMiddleware.FakeGraph;
 
 namespace CapiMiddleware.Benchmarks.Harness;
 
@@ -22,8 +23,9 @@ internal static class QueueMemory
             payloadBytes += GraphEventWriter.Serialize(GraphEventWriter.TryCreate(purchase, purchase.EventId!, now, out _)!).Length;
         }
 
-        await using var graph = await LoopbackGraph.StartAsync(rejectToken: true);
-        await using var pipeline = await PipelineHost.StartAsync(graph.BaseUrl, o =>
+        await using var graph = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = true });
+        graph.TokenRevoked = true;
+        await using var pipeline = await PipelineHost.StartAsync(graph.BaseUrl.ToString(), o =>
         {
             o.QueueCapacity = count + 1_000;
             o.FlushInterval = TimeSpan.FromMilliseconds(20);
@@ -31,7 +33,7 @@ internal static class QueueMemory
 
         // Pause the sender first: one event, refused with its token; from then on everything stays queued.
         await pipeline.Queue.EnqueueAsync(purchases[0]);
-        while (graph.Requests == 0)
+        while (graph.RequestCount == 0)
         {
             await Task.Delay(10);
         }

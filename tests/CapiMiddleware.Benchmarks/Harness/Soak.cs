@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using CapiMiddleware.Events;
+using CapiMiddleware.FakeGraph;
 
 namespace CapiMiddleware.Benchmarks.Harness;
 
@@ -101,9 +102,9 @@ internal static class Soak
         long maxCount = 0;
         try
         {
-            await using var graph = await LoopbackGraph.StartAsync(tally: tally);
+            await using var graph = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = true, Tally = tally });
             graph.HangTime = settings.HangTime;
-            await using var pipeline = await PipelineHost.StartAsync(graph.BaseUrl, o =>
+            await using var pipeline = await PipelineHost.StartAsync(graph.BaseUrl.ToString(), o =>
             {
                 settings.Configure(o);
                 switch (store)
@@ -180,7 +181,7 @@ internal static class Soak
             }
 
             samples.Add(await TakeAsync("final"));
-            Console.WriteLine($"Loopback Graph: {graph.Requests:N0} requests, {graph.FailedRequests:N0} of them failed during the outage.");
+            Console.WriteLine($"Loopback Graph: {graph.RequestCount:N0} requests, {graph.FailedRequests:N0} of them failed during the outage.");
         }
         finally
         {

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using CapiMiddleware.Events;
+using CapiMiddleware.FakeGraph;
 
 namespace CapiMiddleware.Benchmarks.Harness;
 
 /// <summary>
 /// Events from enqueue to acknowledged: producers (one per core, each a thread) put realistic purchases into the real
 /// <c>IConversionQueue</c> (validate, normalize, hash, serialize, store), the real sender posts them in batches of
-/// 1,000 to <see cref="LoopbackGraph"/> over HTTP, and the clock stops when Graph has acknowledged every event and the
+/// 1,000 to a count-only <see cref="FakeGraphApiServer"/> over HTTP, and the clock stops when Graph has acknowledged every event and the
 /// store is empty, in the last of several passes (the ones before warm up). Everything, the fake Graph included, shares
 /// the machine's cores. Another run queues everything before the sender starts, to time the sending half alone.
 /// <c>HARNESS_PRODUCERS=N</c> changes the number of producers.
@@ -78,8 +79,8 @@ internal static class Throughput
     /// </summary>
     private static async Task<Passes> MeasureAsync(ConversionEvent[] purchases, int count, int producers, Action<MetaConversionsOptions> configure, bool smoke)
     {
-        await using var graph = await LoopbackGraph.StartAsync();
-        await using var pipeline = await PipelineHost.StartAsync(graph.BaseUrl, o =>
+        await using var graph = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = true });
+        await using var pipeline = await PipelineHost.StartAsync(graph.BaseUrl.ToString(), o =>
         {
             o.BatchSize = 1000;
             o.FlushInterval = TimeSpan.FromMilliseconds(20);
@@ -99,7 +100,7 @@ internal static class Throughput
 
     private static bool Settled(Result before, Result last) => Math.Abs(last.Rate - before.Rate) <= 0.05 * before.Rate;
 
-    private static async Task<Result> PassAsync(PipelineHost pipeline, LoopbackGraph graph, ConversionEvent[] purchases, int count, int producers)
+    private static async Task<Result> PassAsync(PipelineHost pipeline, FakeGraphApiServer graph, ConversionEvent[] purchases, int count, int producers)
     {
         var received = graph.EventsReceived;
         using var process = Process.GetCurrentProcess();
@@ -124,8 +125,8 @@ internal static class Throughput
     /// <summary>The sending half alone: everything is queued before the sender starts, then timed until acknowledged.</summary>
     private static async Task<Result> MeasureSenderAloneAsync(ConversionEvent[] purchases, int count)
     {
-        await using var graph = await LoopbackGraph.StartAsync();
-        await using var pipeline = PipelineHost.Create(graph.BaseUrl, o =>
+        await using var graph = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = true });
+        await using var pipeline = PipelineHost.Create(graph.BaseUrl.ToString(), o =>
         {
             o.BatchSize = 1000;
             o.FlushInterval = TimeSpan.FromMilliseconds(20);

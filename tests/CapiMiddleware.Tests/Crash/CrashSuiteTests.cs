@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
-using CapiMiddleware.Tests.FakeGraphApi;
+using CapiMiddleware.FakeGraph;
 using CapiMiddleware.Tests.Infrastructure;
 using CapiMiddleware.Tests.Sample;
 using Xunit.Abstractions;

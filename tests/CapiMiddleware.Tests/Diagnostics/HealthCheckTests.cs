@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
-using CapiMiddleware.Tests.FakeGraphApi;
+using CapiMiddleware.FakeGraph;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;

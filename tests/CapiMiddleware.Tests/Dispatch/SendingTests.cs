@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using CapiMiddleware.Dispatch;
-using CapiMiddleware.Tests.FakeGraphApi;
+using CapiMiddleware.FakeGraph;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

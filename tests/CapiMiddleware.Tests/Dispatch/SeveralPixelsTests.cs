@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using CapiMiddleware.Tests.FakeGraphApi;
+using CapiMiddleware.FakeGraph;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;

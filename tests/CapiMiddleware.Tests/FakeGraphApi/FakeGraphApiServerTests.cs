@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CapiMiddleware.FakeGraph;
 using Xunit;
 
 namespace CapiMiddleware.Tests.FakeGraphApi;
@@ -419,6 +420,113 @@ public sealed class FakeGraphApiServerTests
         Assert.Equal(HttpStatusCode.OK, afterReset.StatusCode);
         Assert.Equal(0, Assert.Single(server.Requests).Sequence);
         Assert.Single(server.AcceptedEvents);
+    }
+
+    [Fact]
+    public async Task CountOnly_CountsTheEventsOfEachBody_AndChecksNothing()
+    {
+        await using var server = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = true });
+
+        // Neither the path, the token nor the events are checked.
+        using var few = await PostAsync(server, Body(ValidEvent(0), ValidEvent(0), ValidEvent(0)), bearer: "any", path: "/anything");
+        // Large enough to arrive in several reads, so event starts fall across their edges.
+        using var many = await PostAsync(server, Body(Enumerable.Range(0, 1000).Select(_ => ValidEvent()).ToArray()));
+
+        Assert.Equal(3, await EventsReceivedAsync(few));
+        Assert.Equal(1000, await EventsReceivedAsync(many));
+        Assert.Equal(2, server.RequestCount);
+        Assert.Equal(1003, server.EventsReceived);
+    }
+
+    [Fact]
+    public async Task CountOnly_RefusesWhatNeedsTheRequestsRecorded()
+    {
+        await using var server = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = true });
+
+        var refused = new Action[]
+        {
+            () => _ = server.Requests,
+            () => _ = server.AcceptedEvents,
+            () => server.Responder = _ => null,
+            () => server.EnqueueResponse(FakeResponse.Status(200)),
+            () => server.Reset(),
+        };
+        foreach (var action in refused)
+        {
+            Assert.Contains("CountOnly", Assert.Throws<InvalidOperationException>(action).Message, StringComparison.Ordinal);
+        }
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => server.WaitForEventsAsync(1, TimeSpan.FromSeconds(1)));
+        await Assert.ThrowsAsync<ArgumentException>(() => FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { Tally = new EventTally(1) }));
+    }
+
+    [Fact]
+    public async Task CountOnly_WithATally_TalliesTheNumberedEventIds()
+    {
+        var tally = new EventTally(3);
+        await using var server = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = true, Tally = tally });
+        var events = new[] { 0, 2, 2 }.Select(n =>
+        {
+            var e = ValidEvent();
+            e["event_id"] = EventTally.IdOf(n);
+            return e;
+        }).ToArray();
+
+        using var response = await PostAsync(server, Body(events));
+
+        Assert.Equal(3, await EventsReceivedAsync(response));
+        Assert.Equal((2, 1), tally.Totals(3));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Down_FailsEveryRequest_TheThirdAfterTheHangTime_UntilUp(bool countOnly)
+    {
+        await using var server = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = countOnly });
+        server.HangTime = TimeSpan.FromMilliseconds(20);
+        server.Down = true;
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var failed = await PostAsync(server, Body(ValidEvent()));
+            var error = await AssertGraphErrorAsync(failed, 2, null, HttpStatusCode.ServiceUnavailable);
+            Assert.True(error.GetProperty("is_transient").GetBoolean());
+        }
+
+        server.Down = false;
+        using var up = await PostAsync(server, Body(ValidEvent()));
+
+        Assert.Equal(HttpStatusCode.OK, up.StatusCode);
+        Assert.Equal(3, server.FailedRequests);
+        Assert.Equal(4, server.RequestCount);
+        Assert.Equal(1, server.EventsReceived);
+        if (!countOnly)
+        {
+            Assert.Equal([503, 503, 503, 200], server.Requests.Select(r => r.StatusCode ?? 0));
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TokenRevoked_RefusesTheRightTokenWithCode190(bool countOnly)
+    {
+        await using var server = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = countOnly });
+        server.TokenRevoked = true;
+
+        using var refused = await PostAsync(server, Body(ValidEvent()));
+
+        await AssertGraphErrorAsync(refused, GraphErrorCodes.InvalidAccessToken, null);
+        Assert.Equal(0, server.EventsReceived);
+    }
+
+    private static async Task<int> EventsReceivedAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.GetProperty("events_received").GetInt32();
     }
 
     private static JsonObject ValidEvent(long? eventTime = null) => new()

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using CapiMiddleware.Tests.Crash;
-using CapiMiddleware.Tests.FakeGraphApi;
+using CapiMiddleware.FakeGraph;
 
 namespace CapiMiddleware.Tests.Sample;
 

@@ -3,7 +3,7 @@ extern alias MinimalApiApp;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
-using CapiMiddleware.Tests.FakeGraphApi;
+using CapiMiddleware.FakeGraph;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

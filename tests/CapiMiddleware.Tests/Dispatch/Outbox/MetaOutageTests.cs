@@ -1,6 +1,6 @@
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
-using CapiMiddleware.Tests.FakeGraphApi;
+using CapiMiddleware.FakeGraph;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

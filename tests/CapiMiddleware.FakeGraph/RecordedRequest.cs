@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace CapiMiddleware.Tests.FakeGraphApi;
+namespace CapiMiddleware.FakeGraph;
 
 /// <summary>One request as the fake received it, and (once answered) what it answered.</summary>
 public sealed class RecordedRequest

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace CapiMiddleware.Tests.FakeGraphApi;
+namespace CapiMiddleware.FakeGraph;
 
 /// <summary>
 /// Validates a Conversions API body the way Meta does: one invalid event rejects the whole request.

@@ -1,4 +1,4 @@
-namespace CapiMiddleware.Tests.FakeGraphApi;
+namespace CapiMiddleware.FakeGraph;
 
 /// <summary>What kind of scripted answer a <see cref="FakeResponse"/> is.</summary>
 public enum FakeResponseKind

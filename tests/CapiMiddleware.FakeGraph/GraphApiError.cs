@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace CapiMiddleware.Tests.FakeGraphApi;
+namespace CapiMiddleware.FakeGraph;
 
 /// <summary>A Graph API error, rendered as Meta renders it: <c>{"error":{...}}</c>.</summary>
 /// <param name="HttpStatus">The HTTP status it is answered with.</param>

@@ -1,4 +1,4 @@
-namespace CapiMiddleware.Tests.FakeGraphApi;
+namespace CapiMiddleware.FakeGraph;
 
 /// <summary>How a <see cref="FakeGraphApiServer"/> behaves. Read once, when the server starts.</summary>
 public sealed class FakeGraphApiOptions
@@ -30,4 +30,22 @@ public sealed class FakeGraphApiOptions
     /// The default value is <see cref="TimeProvider.System"/>.
     /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// When true, the server only counts, for benchmarks and load harnesses whose figures per-request work would
+    /// distort: it reads each body, counts the events in it (the occurrences of <c>{"event_name":</c>, which every event
+    /// the library writes starts with) and answers Meta's success body, checking nothing (path, token, events), keeping
+    /// nothing and taking no lock. <see cref="FakeGraphApiServer.Down"/> and
+    /// <see cref="FakeGraphApiServer.TokenRevoked"/> still apply; what reads or scripts single requests
+    /// (<see cref="FakeGraphApiServer.Requests"/>, the waits, <see cref="FakeGraphApiServer.EnqueueResponse"/>,
+    /// <see cref="FakeGraphApiServer.Responder"/>) throws. The default value is <see langword="false"/>: every request
+    /// is recorded and validated like Meta.
+    /// </summary>
+    public bool CountOnly { get; set; }
+
+    /// <summary>
+    /// With <see cref="CountOnly"/>, tallies the numbered event IDs of each accepted body (see <see cref="EventTally"/>)
+    /// instead of counting its events. The default value is <see langword="null"/>.
+    /// </summary>
+    public EventTally? Tally { get; set; }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -12,15 +13,25 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace CapiMiddleware.Tests.FakeGraphApi;
+namespace CapiMiddleware.FakeGraph;
 
 /// <summary>
 /// A fake Meta Graph API on loopback Kestrel: validates <c>POST /{version}/{pixelId}/events</c> like Meta,
-/// records every request, and answers scripted faults on demand.
+/// records every request, and answers scripted faults on demand; or, started with
+/// <see cref="FakeGraphApiOptions.CountOnly"/> for benchmarks, only counts the events it accepts. Either way it can be
+/// <see cref="Down"/> or refuse the token (<see cref="TokenRevoked"/>).
 /// </summary>
 public sealed partial class FakeGraphApiServer : IAsyncDisposable
 {
     private const string JsonContentType = "application/json; charset=UTF-8";
+
+    private static readonly byte[] EventStart = "{\"event_name\":"u8.ToArray();
+
+    private static readonly FakeResponse Unavailable =
+        FakeResponse.GraphError(2, isTransient: true, httpStatus: 503, message: "Service temporarily unavailable");
+
+    private static readonly FakeResponse Revoked = FakeResponse.GraphError(GraphErrorCodes.InvalidAccessToken,
+        message: "Error validating access token: The session has been invalidated because the user changed their password.");
 
     private readonly WebApplication _app;
     private readonly FakeGraphApiOptions _options;
@@ -31,6 +42,11 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
     private readonly Queue<FakeResponse> _scripted = new();
     private readonly List<Waiter> _waiters = [];
     private volatile Func<RecordedRequest, FakeResponse?>? _responder;
+    private volatile bool _down;
+    private volatile bool _tokenRevoked;
+    private long _requestCount;
+    private long _eventsReceived;
+    private long _failedRequests;
     private int _disposed;
 
     private FakeGraphApiServer(WebApplication app, FakeGraphApiOptions options)
@@ -45,11 +61,45 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
     /// <summary>The options the server was started with.</summary>
     public FakeGraphApiOptions Options => _options;
 
+    /// <summary>The requests received since start, answered or not; counted in either mode.</summary>
+    public long RequestCount => Interlocked.Read(ref _requestCount);
+
+    /// <summary>The events of the requests answered as delivered since start; counted in either mode.</summary>
+    public long EventsReceived => Interlocked.Read(ref _eventsReceived);
+
+    /// <summary>The requests answered with a failure, or left hanging, because the server was <see cref="Down"/>.</summary>
+    public long FailedRequests => Interlocked.Read(ref _failedRequests);
+
+    /// <summary>
+    /// While set, Graph is in an outage: two requests in three get a 503 with a transient Graph error (code 2), the
+    /// third the same after <see cref="HangTime"/> (longer than the library's attempt time-out), unless the client gives
+    /// up first. It comes before any scripted answer and before validation. The default value is <see langword="false"/>.
+    /// </summary>
+    public bool Down
+    {
+        get => _down;
+        set => _down = value;
+    }
+
+    /// <summary>How long a request left unanswered during an outage hangs. The default value is 12 seconds.</summary>
+    public TimeSpan HangTime { get; set; } = TimeSpan.FromSeconds(12);
+
+    /// <summary>
+    /// While set (and not <see cref="Down"/>), every request is refused as Meta refuses a revoked token: 400 with Graph
+    /// code 190, whatever token it carries. The default value is <see langword="false"/>.
+    /// </summary>
+    public bool TokenRevoked
+    {
+        get => _tokenRevoked;
+        set => _tokenRevoked = value;
+    }
+
     /// <summary>Every request since start or <see cref="Reset"/>, valid or not, in arrival order (a snapshot).</summary>
     public IReadOnlyList<RecordedRequest> Requests
     {
         get
         {
+            RequireRecording(nameof(Requests));
             lock (_gate)
             {
                 return _requests.ToArray();
@@ -62,6 +112,7 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
     {
         get
         {
+            RequireRecording(nameof(AcceptedEvents));
             lock (_gate)
             {
                 return _acceptedEvents.ToArray();
@@ -76,7 +127,11 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
     public Func<RecordedRequest, FakeResponse?>? Responder
     {
         get => _responder;
-        set => _responder = value;
+        set
+        {
+            RequireRecording(nameof(Responder));
+            _responder = value;
+        }
     }
 
     /// <summary>Starts a server on a free loopback port.</summary>
@@ -90,6 +145,14 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
             snapshot.ResponseDelay = options.ResponseDelay;
             snapshot.PixelAccessTokens = new Dictionary<string, string>(options.PixelAccessTokens);
             snapshot.TimeProvider = options.TimeProvider ?? TimeProvider.System;
+            snapshot.CountOnly = options.CountOnly;
+            snapshot.Tally = options.Tally;
+        }
+
+        if (snapshot.Tally is not null && !snapshot.CountOnly)
+        {
+            throw new ArgumentException("Fake Graph API: a Tally counts the events of a CountOnly server; set CountOnly too, "
+                + "or read the recorded events of a validating one.", nameof(options));
         }
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -97,6 +160,7 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         // Hung requests are cut by DisposeAsync; this only bounds a handler that ignores cancellation.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null); // Meta's limit is on events, checked by validation
 
         var app = builder.Build();
         var server = new FakeGraphApiServer(app, snapshot);
@@ -113,6 +177,7 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
     public void EnqueueResponse(FakeResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
+        RequireRecording(nameof(EnqueueResponse));
         lock (_gate)
         {
             _scripted.Enqueue(response);
@@ -136,6 +201,7 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
     /// <summary>Forgets recorded requests, accepted events, queued answers and the <see cref="Responder"/>.</summary>
     public void Reset()
     {
+        RequireRecording(nameof(Reset));
         lock (_gate)
         {
             _requests.Clear();
@@ -162,6 +228,7 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
     private async Task<IReadOnlyList<T>> WaitAsync<T>(int count, TimeSpan timeout, bool forEvents, Func<T[]> snapshot)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        RequireRecording(forEvents ? nameof(WaitForEventsAsync) : nameof(WaitForRequestsAsync));
         Waiter waiter;
         lock (_gate)
         {
@@ -222,16 +289,32 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
         return text.ToString();
     }
 
+    private void RequireRecording(string member)
+    {
+        if (_options.CountOnly)
+        {
+            throw new InvalidOperationException($"Fake Graph API: {member} needs the requests recorded, but this server was "
+                + "started with CountOnly, which keeps nothing; read RequestCount and EventsReceived, or start it without CountOnly.");
+        }
+    }
+
     private async Task HandleAsync(HttpContext context)
     {
-        var request = await RecordAsync(context).ConfigureAwait(false);
+        var number = Interlocked.Increment(ref _requestCount);
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
         try
         {
-            var scripted = NextScriptedResponse(request);
+            if (_options.CountOnly)
+            {
+                await CountAsync(context, number, aborted.Token).ConfigureAwait(false);
+                return;
+            }
+
+            var request = await RecordAsync(context).ConfigureAwait(false);
+            var scripted = GraphState(number) ?? NextScriptedResponse(request);
             if (scripted is not null)
             {
-                await AnswerScriptedAsync(context, request, scripted, aborted.Token).ConfigureAwait(false);
+                await AnswerScriptedAsync(context, request, request.Events.Count, scripted, aborted.Token).ConfigureAwait(false);
             }
             else
             {
@@ -242,6 +325,110 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
         {
             // The client gave up or the server is stopping: drop the connection rather than answer.
             context.Abort();
+        }
+    }
+
+    /// <summary>The answer an outage or a revoked token gives request number <paramref name="number"/>; null when Graph is well.</summary>
+    private FakeResponse? GraphState(long number)
+    {
+        if (_down)
+        {
+            Interlocked.Increment(ref _failedRequests);
+            return number % 3 == 0 ? FakeResponse.Delayed(HangTime, Unavailable) : Unavailable;
+        }
+
+        return _tokenRevoked ? Revoked : null;
+    }
+
+    /// <summary>
+    /// The <see cref="FakeGraphApiOptions.CountOnly"/> answer: success with the events counted (or tallied), after the
+    /// response delay; or what an outage or a revoked token answers, leaving the body unread.
+    /// </summary>
+    private async Task CountAsync(HttpContext context, long number, CancellationToken aborted)
+    {
+        if (GraphState(number) is { } failure)
+        {
+            await AnswerScriptedAsync(context, null, 0, failure, aborted).ConfigureAwait(false);
+            return;
+        }
+
+        var count = _options.Tally is { } tally
+            ? await TallyAsync(context.Request, tally, aborted).ConfigureAwait(false)
+            : await CountEventsAsync(context.Request, aborted).ConfigureAwait(false);
+        await DelayAsync(_options.ResponseDelay, aborted).ConfigureAwait(false);
+        Interlocked.Add(ref _eventsReceived, count);
+        context.Response.ContentType = JsonContentType;
+        await context.Response.WriteAsync($$"""{"events_received":{{count}},"messages":[],"fbtrace_id":"count-only"}""", aborted)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>Counts the events in a body as it streams through, keeping none of it.</summary>
+    private static async Task<long> CountEventsAsync(HttpRequest request, CancellationToken aborted)
+    {
+        var reader = request.BodyReader;
+        long count = 0;
+        while (true)
+        {
+            var read = await reader.ReadAsync(aborted).ConfigureAwait(false);
+            var buffer = read.Buffer;
+            var consumed = CountEvents(buffer, ref count);
+            if (read.IsCompleted)
+            {
+                reader.AdvanceTo(buffer.End);
+                return count;
+            }
+
+            reader.AdvanceTo(consumed, buffer.End);
+        }
+    }
+
+    /// <summary>Counts the event starts in <paramref name="buffer"/>; returns where a start cut short by its end begins.</summary>
+    private static SequencePosition CountEvents(ReadOnlySequence<byte> buffer, ref long count)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        while (reader.TryAdvanceTo(EventStart[0], advancePastDelimiter: false))
+        {
+            if (reader.Remaining < EventStart.Length)
+            {
+                return reader.Position; // perhaps a start cut short: read it again with more bytes
+            }
+
+            if (reader.IsNext(EventStart, advancePast: true))
+            {
+                count++;
+            }
+            else
+            {
+                reader.Advance(1);
+            }
+        }
+
+        return buffer.End;
+    }
+
+    /// <summary>Reads the whole body into a pooled buffer and tallies the numbered event IDs in it.</summary>
+    private static async Task<long> TallyAsync(HttpRequest request, EventTally tally, CancellationToken aborted)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent((int)(request.ContentLength ?? 4 * 1024 * 1024));
+        try
+        {
+            var read = 0;
+            int n;
+            while ((n = await request.Body.ReadAsync(buffer.AsMemory(read), aborted).ConfigureAwait(false)) > 0)
+            {
+                read += n;
+                if (read == buffer.Length)
+                {
+                    throw new InvalidOperationException("Fake Graph API: a request body larger than its Content-Length, "
+                        + "or than 4 MB without one, cannot be tallied.");
+                }
+            }
+
+            return tally.Add(buffer.AsSpan(0, read));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -352,18 +539,20 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
         }
     }
 
-    private async Task AnswerScriptedAsync(HttpContext context, RecordedRequest request, FakeResponse scripted, CancellationToken aborted)
+    /// <summary>Answers <paramref name="scripted"/>; <paramref name="request"/> is null on a count-only server.</summary>
+    private async Task AnswerScriptedAsync(
+        HttpContext context, RecordedRequest? request, int events, FakeResponse scripted, CancellationToken aborted)
     {
         await DelayAsync(_options.ResponseDelay + scripted.Delay, aborted).ConfigureAwait(false);
         switch (scripted.Kind)
         {
             case FakeResponseKind.ConnectionReset:
-                request.SetAnswer(null, null, scripted);
+                request?.SetAnswer(null, null, scripted);
                 context.Abort();
                 return;
 
             case FakeResponseKind.Hang:
-                request.SetAnswer(null, null, scripted);
+                request?.SetAnswer(null, null, scripted);
                 await Task.Delay(Timeout.Infinite, aborted).ConfigureAwait(false);
                 return;
 
@@ -375,7 +564,7 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
             case FakeResponseKind.MalformedJson:
                 // The client cannot know whether Meta took these events, so they do not count as accepted.
                 await WriteAsync(context, request, scripted, 200,
-                    "{\"events_received\":" + request.Events.Count + ",\"messages\":[", JsonContentType, accept: false).ConfigureAwait(false);
+                    "{\"events_received\":" + events + ",\"messages\":[", JsonContentType, accept: false).ConfigureAwait(false);
                 return;
 
             case FakeResponseKind.HtmlErrorPage:
@@ -388,7 +577,7 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
 
             default:
                 var success = scripted.StatusCode is >= 200 and < 300;
-                var body = scripted.Body ?? (success ? SuccessBody(request.Events.Count) : string.Empty);
+                var body = scripted.Body ?? (success ? SuccessBody(events) : string.Empty);
                 await WriteAsync(context, request, scripted, scripted.StatusCode, body, JsonContentType, accept: success)
                     .ConfigureAwait(false);
                 return;
@@ -500,7 +689,7 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
 
     private async Task WriteAsync(
         HttpContext context,
-        RecordedRequest request,
+        RecordedRequest? request,
         FakeResponse? scripted,
         int status,
         string body,
@@ -508,14 +697,16 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
         bool accept)
     {
         // Recorded before the answer leaves, so a test that saw the answer also sees the record.
-        request.SetAnswer(status, body, scripted);
-        if (accept)
+        request?.SetAnswer(status, body, scripted);
+        if (accept && request is not null)
         {
             lock (_gate)
             {
                 _acceptedEvents.AddRange(request.Events);
                 SignalWaiters();
             }
+
+            Interlocked.Add(ref _eventsReceived, request.Events.Count);
         }
 
         var response = context.Response;
