@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Net;
+using System.Net.Sockets;
 using CapiMiddleware.Diagnostics;
-using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Dispatch;
+using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Events;
 using CapiMiddleware.FakeGraph;
 using CapiMiddleware.Outbox.Sqlite;

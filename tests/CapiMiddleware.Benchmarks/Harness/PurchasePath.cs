@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Tracing;
 using System.Diagnostics;
+using System.Diagnostics.Tracing;
 using System.Reflection;
 using CapiMiddleware.FakeGraph;
 using Microsoft.Extensions.DependencyInjection;
