@@ -56,7 +56,9 @@ internal static class PurchasePath
             }
 
             var types = jit.TypesBetween(start, end)
-                .Where(t => t.StartsWith(LibraryNamespace, StringComparison.Ordinal) && !t.StartsWith("CapiMiddleware.Benchmarks", StringComparison.Ordinal))
+                .Where(t => t.StartsWith(LibraryNamespace, StringComparison.Ordinal)
+                    && !t.StartsWith("CapiMiddleware.Benchmarks", StringComparison.Ordinal)
+                    && !t.StartsWith("CapiMiddleware.FakeGraph", StringComparison.Ordinal)) // the harness's own
                 .Order(StringComparer.Ordinal)
                 .ToArray();
             var library = typeof(MetaConversionsOptions).Assembly;
