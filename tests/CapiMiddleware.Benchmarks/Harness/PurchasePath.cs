@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Tracing;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using CapiMiddleware.FakeGraph;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -37,24 +38,28 @@ internal static class PurchasePath
         {
             await shop.StartAsync(graph.BaseUrl.GetLeftPart(UriPartial.Authority)); // GET /checkout: everything a page needs, no conversion
             var services = shop.Services;
-            await Task.Delay(TimeSpan.FromSeconds(1)); // the listener's events of the start-up arrive late: let them pass
-            var start = DateTime.UtcNow;
-            await shop.RunRoundAsync(1, record: false);
-            var deadline = Stopwatch.StartNew();
-            while (graph.EventsReceived < 1 && deadline.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                await Task.Delay(20);
-            }
+            var store = services.GetRequiredService<IOutboxStore>();
 
-            await Task.Delay(TimeSpan.FromMilliseconds(500)); // the acknowledgement after Graph's answer
-            var end = DateTime.UtcNow;
-            await Task.Delay(TimeSpan.FromSeconds(2)); // the runtime hands its events to the listener a little later
-            if (graph.EventsReceived < 1)
+            // The window is marked in the JIT's own stream: a method compiled just before the Purchase and one just after
+            // it. Their events' times bound it, and the end marker's arrival says the runtime has handed over everything
+            // compiled before it (the start-up's events reach the listener late, and fall before the start marker).
+            StartOfPurchase();
+            await shop.RunRoundAsync(1, record: false);
+            if (!await UntilAsync(async () => graph.EventsReceived >= 1 && await store.CountAsync(default) == 0))
             {
-                Console.WriteLine("The Purchase did not reach the loopback Graph: the run is not valid.");
+                Console.WriteLine("The Purchase was not acknowledged by the loopback Graph: the run is not valid.");
                 return false;
             }
 
+            EndOfPurchase();
+            if (!await UntilAsync(() => Task.FromResult(jit.Saw(nameof(EndOfPurchase)))))
+            {
+                Console.WriteLine("The runtime did not report the end marker's compilation: the run is not valid.");
+                return false;
+            }
+
+            var start = jit.TimeOf(nameof(StartOfPurchase));
+            var end = jit.TimeOf(nameof(EndOfPurchase));
             var types = jit.TypesBetween(start, end)
                 .Where(t => t.StartsWith(LibraryNamespace, StringComparison.Ordinal)
                     && !t.StartsWith("CapiMiddleware.Benchmarks", StringComparison.Ordinal)
@@ -106,6 +111,33 @@ internal static class PurchasePath
             || services.GetServices<IHostedService>().Any(s => s.GetType() == type);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StartOfPurchase()
+    {
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void EndOfPurchase()
+    {
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds (true) or 30 seconds have passed (false).</summary>
+    private static async Task<bool> UntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                return false;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return true;
+    }
+
     private static async Task<bool> RunAgainWithoutTieringAsync(bool smoke)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
@@ -135,6 +167,12 @@ internal static class PurchasePath
 
         public IEnumerable<string> TypesBetween(DateTime start, DateTime end) =>
             _compiled.Where(c => c.Time >= start && c.Time <= end).Select(c => c.Type).Distinct();
+
+        /// <summary>Whether a method of this name (one of this harness's markers) has been reported compiled.</summary>
+        public bool Saw(string method) => _compiled.Any(c => c.Method == method);
+
+        /// <summary>When the marker <paramref name="method"/> was compiled, by the runtime's clock.</summary>
+        public DateTime TimeOf(string method) => _compiled.First(c => c.Method == method).Time;
 
         public int MethodsOf(string type, DateTime start, DateTime end) =>
             _compiled.Count(c => c.Time >= start && c.Time <= end && c.Type == type);
