@@ -2,6 +2,7 @@ using CapiMiddleware;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Outbox.Redis;
+using CapiMiddleware.Records;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -26,7 +27,7 @@ public static class RedisOutboxServiceCollectionExtensions
         {
             Provider = OutboxProviders.Redis,
             CreateStore = Connect,
-            CreateIdentityStore = sp => RedisIdentityStore.Connect(Outbox(sp).Redis!, Outbox(sp).RedisKeyPrefix),
+            KeptRecords = new KeptInRedis(),
             Validate = Validate,
         });
         return services;
@@ -66,5 +67,12 @@ public static class RedisOutboxServiceCollectionExtensions
         {
             return false;
         }
+    }
+
+    /// <summary>Identities and sent events in the outbox's Redis, under its key prefix.</summary>
+    private sealed class KeptInRedis : IKeptRecordsFactory
+    {
+        public IKeptRecords<T> Open<T>(IServiceProvider services, KeptRecordSet<T> set)
+            where T : class, IKeptRecord => RedisKeptRecords<T>.Connect(Outbox(services).Redis!, Outbox(services).RedisKeyPrefix, set);
     }
 }

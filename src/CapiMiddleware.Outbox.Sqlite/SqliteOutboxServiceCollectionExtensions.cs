@@ -2,6 +2,7 @@ using CapiMiddleware;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Outbox.Sqlite;
+using CapiMiddleware.Records;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -26,7 +27,7 @@ public static class SqliteOutboxServiceCollectionExtensions
         {
             Provider = OutboxProviders.Sqlite,
             CreateStore = sp => Open(sp, Outbox(sp).Path!),
-            CreateIdentityStore = sp => SqliteIdentityStore.Open(Outbox(sp).Path!),
+            KeptRecords = new KeptInFile(),
             OpenFallbackFile = OpenFallbackFile,
         });
         return services;
@@ -53,5 +54,12 @@ public static class SqliteOutboxServiceCollectionExtensions
             // The file that failed is the fallback's: name its setting.
             throw new InvalidOperationException(ex.Message.Replace("MetaConversions:Outbox:Path", "MetaConversions:Outbox:FallbackPath", StringComparison.Ordinal), ex);
         }
+    }
+
+    /// <summary>Identities and sent events in tables of the outbox's file.</summary>
+    private sealed class KeptInFile : IKeptRecordsFactory
+    {
+        public IKeptRecords<T> Open<T>(IServiceProvider services, KeptRecordSet<T> set)
+            where T : class, IKeptRecord => SqliteKeptRecords<T>.Open(Outbox(services).Path!, set);
     }
 }

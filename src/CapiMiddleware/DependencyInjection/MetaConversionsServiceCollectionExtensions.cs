@@ -7,6 +7,7 @@ using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Identity;
 using CapiMiddleware.Mvc;
 using CapiMiddleware.Inspector;
+using CapiMiddleware.Records;
 using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.Routing;
@@ -72,7 +73,9 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<SnippetFile>();
         services.TryAddSingleton<StaleEntries>();
         services.TryAddSingleton(OutboxProviders.Create);
-        services.TryAddSingleton(IdentityStores.Create);
+        services.TryAddSingleton(sp => KeptRecordStores.Create(
+            sp, CapturedIdentity.Set, sp.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>().CurrentValue.Identities.Capacity,
+            sp.GetRequiredService<ConversionMetrics>().IdentitiesEvicted));
         services.TryAddSingleton<ConversionQueue>();
         services.TryAddSingleton<IConversionQueue>(sp => sp.GetRequiredService<ConversionQueue>());
         services.TryAddSingleton<GraphApiClient>();

@@ -2,6 +2,7 @@ using CapiMiddleware.Context;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Events;
 using CapiMiddleware.Hashing;
+using CapiMiddleware.Records;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -34,7 +35,7 @@ internal static class IdentityKeys
 /// </summary>
 internal sealed class CapturedIdentities
 {
-    private readonly IIdentityStore _store;
+    private readonly IKeptRecords<CapturedIdentity> _store;
     private readonly TrackingConsent _consent;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly TimeProvider _time;
@@ -43,7 +44,7 @@ internal sealed class CapturedIdentities
     private readonly LogThrottle _missing = new(LogThrottle.PerMinute);
 
     public CapturedIdentities(
-        IIdentityStore store,
+        IKeptRecords<CapturedIdentity> store,
         TrackingConsent consent,
         IOptionsMonitor<MetaConversionsOptions> options,
         TimeProvider time,

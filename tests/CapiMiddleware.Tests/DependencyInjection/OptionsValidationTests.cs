@@ -1,3 +1,4 @@
+using CapiMiddleware.Records;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Identity;
@@ -169,7 +170,7 @@ public sealed class OptionsValidationTests
             (options.Outbox.Provider, options.Outbox.LeaseTimeout, options.Outbox.RedisKeyPrefix, options.Outbox.EnqueueBudget));
         Assert.IsType<MemoryOutboxStore>(app.Services.GetRequiredService<IOutboxStore>());
         Assert.Equal((TimeSpan.FromDays(3), 100_000), (options.Identities.Lifetime, options.Identities.Capacity));
-        Assert.NotNull(app.Services.GetRequiredService<IIdentityStore>());
+        Assert.NotNull(app.Services.GetRequiredService<IKeptRecords<CapturedIdentity>>());
     }
 
     [Fact]
@@ -188,7 +189,7 @@ public sealed class OptionsValidationTests
             var options = app.Services.GetRequiredService<IOptions<MetaConversionsOptions>>().Value;
             Assert.Equal((TimeSpan.FromDays(1), 5), (options.Identities.Lifetime, options.Identities.Capacity));
 
-            var store = app.Services.GetRequiredService<IIdentityStore>();
+            var store = app.Services.GetRequiredService<IKeptRecords<CapturedIdentity>>();
             var now = DateTimeOffset.UtcNow;
             await store.SaveAsync("order-1", new CapturedIdentity(true, "fb.1.1.abc", null, null, null, null, new Dictionary<string, string[]>(), now), now.AddDays(1), default);
             Assert.Equal("fb.1.1.abc", (await store.TakeAsync("order-1", now, default))?.ClickId);
@@ -267,7 +268,7 @@ public sealed class OptionsValidationTests
         var store = Assert.IsType<FallbackOutboxStore>(app.Services.GetRequiredService<IOutboxStore>());
         Assert.IsType<AgeCheckedOutboxStore>(store.Store);
         Assert.True(store.IsDurable);
-        Assert.IsType<MemoryIdentityStore>(app.Services.GetRequiredService<IIdentityStore>());
+        Assert.IsType<MemoryKeptRecords<CapturedIdentity>>(app.Services.GetRequiredService<IKeptRecords<CapturedIdentity>>());
 
         // An entry grown too old in the store is dead-lettered through it when leased, never handed to the sender.
         var old = DateTimeOffset.UtcNow.AddDays(-8);

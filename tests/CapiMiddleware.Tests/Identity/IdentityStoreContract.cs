@@ -1,3 +1,4 @@
+using CapiMiddleware.Records;
 using CapiMiddleware.Identity;
 using Microsoft.Extensions.Time.Testing;
 
@@ -9,7 +10,7 @@ namespace CapiMiddleware.Tests.Identity;
 /// </summary>
 public abstract class IdentityStoreContract : IAsyncLifetime
 {
-    private readonly List<IIdentityStore> _opened = [];
+    private readonly List<IKeptRecords<CapturedIdentity>> _opened = [];
 
     private protected FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
@@ -40,6 +41,23 @@ public abstract class IdentityStoreContract : IAsyncLifetime
         AssertSameIdentity(saved, taken);
         Assert.Null(await store.TakeAsync("order-1", Time.GetUtcNow(), default));
         Assert.Equal(0, await store.CountAsync(default));
+    }
+
+    [SkippableFact]
+    public async Task A_found_record_stays_until_it_is_taken_or_expires()
+    {
+        var store = Open();
+        var saved = Identity("a");
+        var expiresAt = Time.GetUtcNow() + TimeSpan.FromHours(1);
+        await store.SaveAsync("order-1", saved, expiresAt, default);
+
+        AssertSameIdentity(saved, await store.FindAsync("order-1", Time.GetUtcNow(), default));
+        AssertSameIdentity(saved, await store.FindAsync("order-1", Time.GetUtcNow(), default));
+        Assert.Null(await store.FindAsync("order-2", Time.GetUtcNow(), default));
+        Assert.Null(await store.FindAsync("order-1", expiresAt, default));
+        Assert.Equal(1, await store.CountAsync(default));
+        AssertSameIdentity(saved, await store.TakeAsync("order-1", Time.GetUtcNow(), default));
+        Assert.Null(await store.FindAsync("order-1", Time.GetUtcNow(), default));
     }
 
     [SkippableFact]
@@ -148,14 +166,14 @@ public abstract class IdentityStoreContract : IAsyncLifetime
     }
 
     /// <summary>A new store instance; the contract disposes it.</summary>
-    private protected IIdentityStore Open()
+    private protected IKeptRecords<CapturedIdentity> Open()
     {
         var store = CreateStore();
         _opened.Add(store);
         return store;
     }
 
-    private protected abstract IIdentityStore CreateStore();
+    private protected abstract IKeptRecords<CapturedIdentity> CreateStore();
 
     private protected CapturedIdentity Identity(string visitor) => new(
         true,

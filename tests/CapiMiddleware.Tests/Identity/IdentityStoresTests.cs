@@ -1,3 +1,4 @@
+using CapiMiddleware.Records;
 using System.Diagnostics.Metrics;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Identity;
@@ -19,8 +20,8 @@ public sealed class IdentityStoresTests
         var factory = services.GetRequiredService<IMeterFactory>();
         using var captured = new MetricCollector<long>(factory, MetaConversionsDiagnostics.MeterName, "capimiddleware.identities.captured");
         using var evicted = new MetricCollector<long>(factory, MetaConversionsDiagnostics.MeterName, "capimiddleware.identities.evicted");
-        var store = services.GetRequiredService<IIdentityStore>();
-        Assert.Same(store, services.GetRequiredService<IIdentityStore>());
+        var store = services.GetRequiredService<IKeptRecords<CapturedIdentity>>();
+        Assert.Same(store, services.GetRequiredService<IKeptRecords<CapturedIdentity>>());
 
         // Captured as the checkout captures them: counted once each, by consent.
         var identities = services.GetRequiredService<CapturedIdentities>();

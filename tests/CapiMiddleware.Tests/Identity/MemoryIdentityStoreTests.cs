@@ -1,3 +1,4 @@
+using CapiMiddleware.Records;
 using CapiMiddleware.Identity;
 
 namespace CapiMiddleware.Tests.Identity;
@@ -9,7 +10,7 @@ public sealed class MemoryIdentityStoreTests : IdentityStoreContract
     public async Task When_full_the_oldest_identity_is_evicted_and_counted()
     {
         var evictions = new List<int>();
-        var store = new MemoryIdentityStore(3, evictions.Add);
+        var store = new MemoryKeptRecords<CapturedIdentity>(3, evictions.Add);
         foreach (var key in new[] { "a", "b", "c", "d" })
         {
             await store.SaveAsync(key, Identity(key), Time.GetUtcNow() + Lifetime, default);
@@ -28,7 +29,7 @@ public sealed class MemoryIdentityStoreTests : IdentityStoreContract
     [Fact]
     public async Task Replacing_an_identity_makes_it_the_newest_and_evicts_nothing()
     {
-        var store = new MemoryIdentityStore(2);
+        var store = new MemoryKeptRecords<CapturedIdentity>(2);
         await store.SaveAsync("a", Identity("a"), Time.GetUtcNow() + Lifetime, default);
         await store.SaveAsync("b", Identity("b"), Time.GetUtcNow() + Lifetime, default);
         await store.SaveAsync("a", Identity("a2"), Time.GetUtcNow() + Lifetime, default);
@@ -44,7 +45,7 @@ public sealed class MemoryIdentityStoreTests : IdentityStoreContract
     [Fact]
     public async Task Expired_identities_make_room_without_counting_as_evicted()
     {
-        var store = new MemoryIdentityStore(2);
+        var store = new MemoryKeptRecords<CapturedIdentity>(2);
         await store.SaveAsync("a", Identity("a"), Time.GetUtcNow() + TimeSpan.FromMinutes(1), default);
         await store.SaveAsync("b", Identity("b"), Time.GetUtcNow() + TimeSpan.FromMinutes(1), default);
 
@@ -57,7 +58,7 @@ public sealed class MemoryIdentityStoreTests : IdentityStoreContract
     [Fact]
     public async Task Saves_from_many_threads_stay_within_the_capacity()
     {
-        var store = new MemoryIdentityStore(100);
+        var store = new MemoryKeptRecords<CapturedIdentity>(100);
         await Task.WhenAll(Enumerable.Range(0, 4).Select(t => Task.Run(async () =>
         {
             for (var i = 0; i < 1_000; i++)
@@ -69,5 +70,5 @@ public sealed class MemoryIdentityStoreTests : IdentityStoreContract
         Assert.Equal((100, 3_900), (await store.CountAsync(default), store.Evicted));
     }
 
-    private protected override IIdentityStore CreateStore() => new MemoryIdentityStore(10_000);
+    private protected override IKeptRecords<CapturedIdentity> CreateStore() => new MemoryKeptRecords<CapturedIdentity>(10_000);
 }

@@ -1,3 +1,4 @@
+using CapiMiddleware.Records;
 using CapiMiddleware.Identity;
 using CapiMiddleware.Outbox.Redis;
 using CapiMiddleware.Tests.Infrastructure;
@@ -41,9 +42,9 @@ public sealed class RedisIdentityStoreTests(RedisServer redis) : SharedIdentityS
         Assert.Equal(0, await store.CountAsync(default));
     }
 
-    private protected override IIdentityStore CreateStore()
+    private protected override IKeptRecords<CapturedIdentity> CreateStore()
     {
         redis.Require();
-        return RedisIdentityStore.Connect(redis.ConnectionString, _prefix);
+        return RedisKeptRecords<CapturedIdentity>.Connect(redis.ConnectionString, _prefix, CapturedIdentity.Set);
     }
 }

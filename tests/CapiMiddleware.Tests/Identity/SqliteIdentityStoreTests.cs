@@ -1,3 +1,4 @@
+using CapiMiddleware.Records;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Identity;
@@ -65,7 +66,7 @@ public sealed class SqliteIdentityStoreTests : SharedIdentityStoreContract
         var blocker = Path.Combine(_folder, "not-a-folder");
         await System.IO.File.WriteAllTextAsync(blocker, "");
 
-        var error = Assert.Throws<InvalidOperationException>(() => SqliteIdentityStore.Open(Path.Combine(blocker, "outbox.db")));
+        var error = Assert.Throws<InvalidOperationException>(() => SqliteKeptRecords<CapturedIdentity>.Open(Path.Combine(blocker, "outbox.db"), CapturedIdentity.Set));
 
         Assert.StartsWith("MetaConversions:Outbox:Path", error.Message);
     }
@@ -85,7 +86,7 @@ public sealed class SqliteIdentityStoreTests : SharedIdentityStoreContract
         Assert.Equal(0, await store.CountAsync(default));
     }
 
-    private protected override IIdentityStore CreateStore() => SqliteIdentityStore.Open(File);
+    private protected override IKeptRecords<CapturedIdentity> CreateStore() => SqliteKeptRecords<CapturedIdentity>.Open(File, CapturedIdentity.Set);
 
     private static string? Text(SqliteConnection connection, string sql)
     {

@@ -1,10 +1,10 @@
-using CapiMiddleware.Identity;
+using CapiMiddleware.Records;
 
 namespace CapiMiddleware.Dispatch.Outbox;
 
 /// <summary>
 /// A store that a package (<c>AddSqliteOutbox</c>, <c>AddRedisOutbox</c>) or the application (<c>AddOutboxStore</c>)
-/// added to the services: what <see cref="OutboxProviders"/> and <see cref="IdentityStores"/> choose from at start-up.
+/// added to the services: what <see cref="OutboxProviders"/> and <see cref="KeptRecordStores"/> choose from at start-up.
 /// The core names no store but memory; each package brings its own driver.
 /// </summary>
 internal sealed class OutboxStoreRegistration
@@ -18,8 +18,8 @@ internal sealed class OutboxStoreRegistration
     /// <summary>Opens the store the validated options describe; called once, at start-up.</summary>
     public required Func<IServiceProvider, IOutboxStore> CreateStore { get; init; }
 
-    /// <summary>The identity store beside the outbox (in its file, its Redis); <see langword="null"/>: memory.</summary>
-    public Func<IServiceProvider, IIdentityStore>? CreateIdentityStore { get; init; }
+    /// <summary>Keeps records beside the outbox (identities, sent events; in its file, its Redis); <see langword="null"/>: memory.</summary>
+    public IKeptRecordsFactory? KeptRecords { get; init; }
 
     /// <summary>Opens an outbox file at a path, for <c>MetaConversions:Outbox:FallbackPath</c> (SQLite's only).</summary>
     public Func<IServiceProvider, string, IOutboxStore>? OpenFallbackFile { get; init; }

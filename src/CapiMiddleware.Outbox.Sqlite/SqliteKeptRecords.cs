@@ -1,12 +1,12 @@
-using CapiMiddleware.Identity;
+using CapiMiddleware.Records;
 using Microsoft.Data.Sqlite;
 
 namespace CapiMiddleware.Outbox.Sqlite;
 
 /// <summary>
-/// Identities in the <c>sqlite</c> outbox's file (<c>MetaConversions:Outbox:Path</c>), in a table of their own, so they
-/// survive a restart as the queued events do:
-/// <c>identities(key TEXT PRIMARY KEY, payload BLOB, expires_at INTEGER)</c>, the payload being the identity's JSON and
+/// Kept records in the <c>sqlite</c> outbox's file (<c>MetaConversions:Outbox:Path</c>), each set in a table of its own
+/// (<see cref="KeptRecordSet{T}.Name"/>), so they survive a restart as the queued events do: for the identities
+/// <c>identities(key TEXT PRIMARY KEY, payload BLOB, expires_at INTEGER)</c>, the payload being the record's JSON and
 /// <c>expires_at</c> Unix milliseconds.
 /// </summary>
 /// <remarks>
@@ -17,19 +17,26 @@ namespace CapiMiddleware.Outbox.Sqlite;
 /// webhooks for one order cannot both take the identity. Checkpoints are left to the outbox store, which runs in the
 /// same process whenever this store is used.
 /// </remarks>
-internal sealed class SqliteIdentityStore : IIdentityStore, IAsyncDisposable
+/// <typeparam name="T">The record.</typeparam>
+internal sealed class SqliteKeptRecords<T> : IKeptRecords<T>, IAsyncDisposable
+    where T : class, IKeptRecord
 {
     // More than one row goes per save, so a sweep always outpaces the saves that feed it.
     private const int SweepPerSave = 16;
 
     private readonly SqliteConnection _connection;
+    private readonly KeptRecordSet<T> _set;
     private readonly SemaphoreSlim _lock = new(1, 1);
     private int _disposed;
 
-    private SqliteIdentityStore(SqliteConnection connection) => _connection = connection;
+    private SqliteKeptRecords(SqliteConnection connection, KeptRecordSet<T> set)
+    {
+        _connection = connection;
+        _set = set;
+    }
 
     /// <summary>Opens (or creates) the file and the table; a failure names the setting, so a wrong path stops the app at start.</summary>
-    public static SqliteIdentityStore Open(string path)
+    public static SqliteKeptRecords<T> Open(string path, KeptRecordSet<T> set)
     {
         var fullPath = Path.GetFullPath(path);
         SqliteConnection? connection = null;
@@ -59,14 +66,16 @@ internal sealed class SqliteIdentityStore : IIdentityStore, IAsyncDisposable
                 PRAGMA synchronous = NORMAL;
                 PRAGMA wal_autocheckpoint = 0;
                 PRAGMA busy_timeout = 5000;
-                CREATE TABLE IF NOT EXISTS identities (
+                """);
+            SqliteOutboxStore.Execute(connection, $"""
+                CREATE TABLE IF NOT EXISTS {set.Name} (
                     key        TEXT    PRIMARY KEY,
                     payload    BLOB    NOT NULL,
                     expires_at INTEGER NOT NULL
                 ) WITHOUT ROWID;
-                CREATE INDEX IF NOT EXISTS identities_expiry ON identities (expires_at);
+                CREATE INDEX IF NOT EXISTS {set.Name}_expiry ON {set.Name} (expires_at);
                 """);
-            return new SqliteIdentityStore(connection);
+            return new SqliteKeptRecords<T>(connection, set);
         }
         catch (Exception ex)
         {
@@ -74,18 +83,18 @@ internal sealed class SqliteIdentityStore : IIdentityStore, IAsyncDisposable
             if (ex is SqliteException or IOException or UnauthorizedAccessException)
             {
                 throw new InvalidOperationException(
-                    $"MetaConversions:Outbox:Path: could not keep identities in the SQLite file at '{fullPath}': {ex.Message}", ex);
+                    $"MetaConversions:Outbox:Path: could not keep {set.Name.Replace('_', ' ')} in the SQLite file at '{fullPath}': {ex.Message}", ex);
             }
 
             throw;
         }
     }
 
-    public async ValueTask SaveAsync(string key, CapturedIdentity identity, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    public async ValueTask SaveAsync(string key, T record, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(identity);
-        var payload = IdentityJsonContext.Encode(identity);
+        ArgumentNullException.ThrowIfNull(record);
+        var payload = _set.Encode(record);
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -94,20 +103,20 @@ internal sealed class SqliteIdentityStore : IIdentityStore, IAsyncDisposable
             using var transaction = _connection.BeginTransaction(deferred: false);
             using (var sweep = _connection.CreateCommand())
             {
-                // The caller's clock: the identity was captured now.
-                sweep.CommandText = """
-                    DELETE FROM identities WHERE key IN
-                        (SELECT key FROM identities WHERE expires_at <= $now ORDER BY expires_at LIMIT $limit)
+                // The caller's clock: the record was kept now.
+                sweep.CommandText = $"""
+                    DELETE FROM {_set.Name} WHERE key IN
+                        (SELECT key FROM {_set.Name} WHERE expires_at <= $now ORDER BY expires_at LIMIT $limit)
                     """;
-                sweep.Parameters.AddWithValue("$now", identity.CapturedAt.ToUnixTimeMilliseconds());
+                sweep.Parameters.AddWithValue("$now", record.KeptAt.ToUnixTimeMilliseconds());
                 sweep.Parameters.AddWithValue("$limit", SweepPerSave);
                 sweep.ExecuteNonQuery();
             }
 
             using (var upsert = _connection.CreateCommand())
             {
-                upsert.CommandText = """
-                    INSERT INTO identities (key, payload, expires_at) VALUES ($key, $payload, $expires)
+                upsert.CommandText = $"""
+                    INSERT INTO {_set.Name} (key, payload, expires_at) VALUES ($key, $payload, $expires)
                     ON CONFLICT (key) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at
                     """;
                 upsert.Parameters.AddWithValue("$key", key);
@@ -124,7 +133,27 @@ internal sealed class SqliteIdentityStore : IIdentityStore, IAsyncDisposable
         }
     }
 
-    public async ValueTask<CapturedIdentity?> TakeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
+    public ValueTask<T?> TakeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReadAsync($"DELETE FROM {_set.Name} WHERE key = $key RETURNING payload, expires_at", key, now, cancellationToken);
+
+    public ValueTask<T?> FindAsync(string key, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReadAsync($"SELECT payload, expires_at FROM {_set.Name} WHERE key = $key", key, now, cancellationToken);
+
+    public async ValueTask<long> CountAsync(CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return SqliteOutboxStore.Scalar(_connection, $"SELECT COUNT(*) FROM {_set.Name}");
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    /// <summary>The record one statement returns (a take reads and deletes atomically, also across processes sharing the file).</summary>
+    private async ValueTask<T?> ReadAsync(string statement, string key, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         byte[] payload;
@@ -132,11 +161,10 @@ internal sealed class SqliteIdentityStore : IIdentityStore, IAsyncDisposable
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // One statement: reads and deletes atomically, also across processes sharing the file.
-            using var take = _connection.CreateCommand();
-            take.CommandText = "DELETE FROM identities WHERE key = $key RETURNING payload, expires_at";
-            take.Parameters.AddWithValue("$key", key);
-            using var reader = take.ExecuteReader();
+            using var read = _connection.CreateCommand();
+            read.CommandText = statement;
+            read.Parameters.AddWithValue("$key", key);
+            using var reader = read.ExecuteReader();
             if (!reader.Read())
             {
                 return null;
@@ -150,20 +178,7 @@ internal sealed class SqliteIdentityStore : IIdentityStore, IAsyncDisposable
             _lock.Release();
         }
 
-        return expiresAt > now.ToUnixTimeMilliseconds() ? IdentityJsonContext.Decode(payload) : null;
-    }
-
-    public async ValueTask<long> CountAsync(CancellationToken cancellationToken)
-    {
-        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return SqliteOutboxStore.Scalar(_connection, "SELECT COUNT(*) FROM identities");
-        }
-        finally
-        {
-            _lock.Release();
-        }
+        return expiresAt > now.ToUnixTimeMilliseconds() ? _set.Decode(payload) : null;
     }
 
     public ValueTask DisposeAsync()

@@ -1,3 +1,5 @@
+using CapiMiddleware.Records;
+
 namespace CapiMiddleware.Identity;
 
 /// <summary>
@@ -20,21 +22,19 @@ internal sealed record CapturedIdentity(
     string? UserAgent,
     string? PageUrl,
     IReadOnlyDictionary<string, string[]> HashedUserData,
-    DateTimeOffset CapturedAt);
-
-/// <summary>Where captured identities wait for their payment confirmation: memory, or the durable outbox's SQLite file or Redis.</summary>
-internal interface IIdentityStore
+    DateTimeOffset CapturedAt) : IKeptRecord
 {
-    /// <summary>Keeps <paramref name="identity"/> under <paramref name="key"/> until <paramref name="expiresAt"/>, replacing one kept under the same key.</summary>
-    /// <remarks>
-    /// Stores have no clock of their own: a save also sweeps a bounded number of identities expired at
-    /// <see cref="CapturedIdentity.CapturedAt"/>, which the caller sets from its <see cref="TimeProvider"/>.
-    /// </remarks>
-    ValueTask SaveAsync(string key, CapturedIdentity identity, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+    DateTimeOffset IKeptRecord.KeptAt => CapturedAt;
 
-    /// <summary>Takes the identity kept under <paramref name="key"/> and deletes it (used once); null when unknown or expired at <paramref name="now"/>.</summary>
-    ValueTask<CapturedIdentity?> TakeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>How the durable stores keep identities: table <c>identities</c>, Redis keys <c>{prefix}:identity:{key}</c>.</summary>
+    internal static KeptRecordSet<CapturedIdentity> Set { get; } = new()
+    {
+        Name = "identities",
+        ItemName = "identity",
+        ValueProperty = "Identity",
+        Json = IdentityJsonContext.Default.CapturedIdentity,
 
-    /// <summary>How many identities are kept now (expired ones may be counted until they are swept).</summary>
-    ValueTask<long> CountAsync(CancellationToken cancellationToken);
+        // A value written without user fields reads back with none rather than null.
+        Complete = identity => identity.HashedUserData is null ? identity with { HashedUserData = new Dictionary<string, string[]>() } : identity,
+    };
 }
