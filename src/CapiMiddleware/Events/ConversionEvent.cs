@@ -66,6 +66,12 @@ public sealed record ConversionEvent(string EventName)
     /// <summary>The page's referrer (<c>referrer_url</c>).</summary>
     public string? ReferrerUrl { get; init; }
 
+    /// <summary>
+    /// The earlier event this one follows up (<c>original_event_data</c>), such as the purchase a later margin or
+    /// predicted lifetime value belongs to. The default value is <see langword="null"/>.
+    /// </summary>
+    public OriginalEventData? OriginalEventData { get; init; }
+
     /// <summary>Who did it: raw values, hashed on the way to Meta.</summary>
     public UserData UserData { get; init; } = new();
 

@@ -103,6 +103,36 @@ public sealed class ConversionEventBuilder
         return this;
     }
 
+    /// <summary>Sets the margin of the conversion (<c>net_revenue</c>), in the currency given to <see cref="WithValue"/>.</summary>
+    /// <param name="netRevenue">The margin, such as the order total less the cost of the goods.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder WithNetRevenue(decimal netRevenue)
+    {
+        Data.NetRevenue = netRevenue;
+        return this;
+    }
+
+    /// <summary>Sets the predicted lifetime value of the customer (<c>predicted_ltv</c>), in the currency given to <see cref="WithValue"/>.</summary>
+    /// <param name="predictedLtv">The predicted lifetime value.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder WithPredictedLtv(decimal predictedLtv)
+    {
+        Data.PredictedLtv = predictedLtv;
+        return this;
+    }
+
+    /// <summary>Names the earlier event this one follows up (<c>original_event_data</c>).</summary>
+    /// <param name="original">The earlier event's name, time, order number or event ID, as known.</param>
+    /// <returns>This builder.</returns>
+    public ConversionEventBuilder WithOriginalEvent(OriginalEventData original)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        OriginalEvent = original;
+        return this;
+    }
+
+    internal OriginalEventData? OriginalEvent { get; private set; }
+
     /// <summary>Sets the order number (<c>order_id</c>).</summary>
     /// <param name="orderId">The order number.</param>
     /// <returns>This builder.</returns>
@@ -257,6 +287,7 @@ public sealed class ConversionEventBuilder
             ReferrerUrl = request.Referrer,
             UserData = User,
             CustomData = Data,
+            OriginalEventData = OriginalEvent,
             PixelIds = PixelIds,
             DataProcessingOptions = DataProcessingOptions,
         };

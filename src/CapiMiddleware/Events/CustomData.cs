@@ -40,6 +40,19 @@ public sealed class CustomData
     public string? Status { get; set; }
 
     /// <summary>
+    /// The margin of the conversion (<c>net_revenue</c>), in <see cref="Currency"/>: what Meta's profit optimization
+    /// bids on. Requires <see cref="Currency"/>. Like every field here it is handed to the Pixel too, so it is visible in
+    /// the page's source; report it in an event queued from the server (<see cref="IConversionQueue"/>) to keep it there.
+    /// </summary>
+    public decimal? NetRevenue { get; set; }
+
+    /// <summary>
+    /// The predicted lifetime value of the customer this conversion brought (<c>predicted_ltv</c>), in
+    /// <see cref="Currency"/>. Requires <see cref="Currency"/>. Meta wants it within 7 days of the conversion it values.
+    /// </summary>
+    public decimal? PredictedLtv { get; set; }
+
+    /// <summary>
     /// Custom keys sent beside the standard ones. Values may be strings, booleans, numbers, or sequences of strings;
     /// other values are sent as their string form.
     /// </summary>
@@ -48,7 +61,7 @@ public sealed class CustomData
     internal bool IsEmpty =>
         Value is null && Currency is null && OrderId is null && ContentIds.Count == 0 && Contents.Count == 0
         && ContentType is null && ContentName is null && ContentCategory is null && NumItems is null
-        && SearchString is null && Status is null && Properties.Count == 0;
+        && SearchString is null && Status is null && NetRevenue is null && PredictedLtv is null && Properties.Count == 0;
 }
 
 /// <summary>A product in an event's <see cref="CustomData.Contents"/>.</summary>

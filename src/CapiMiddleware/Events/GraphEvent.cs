@@ -43,6 +43,25 @@ internal sealed class GraphEvent
 
     [JsonPropertyName("custom_data")]
     public GraphCustomData? CustomData { get; init; }
+
+    [JsonPropertyName("original_event_data")]
+    public GraphOriginalEventData? OriginalEventData { get; init; }
+}
+
+/// <summary>The <c>original_event_data</c> object: the earlier event a follow-up (a later value, an attribution) refers to.</summary>
+internal sealed class GraphOriginalEventData
+{
+    [JsonPropertyName("event_name")]
+    public string? EventName { get; set; }
+
+    [JsonPropertyName("event_time")]
+    public long? EventTime { get; set; }
+
+    [JsonPropertyName("order_id")]
+    public string? OrderId { get; set; }
+
+    [JsonPropertyName("event_id")]
+    public string? EventId { get; set; }
 }
 
 internal sealed class GraphUserData
@@ -134,6 +153,12 @@ internal sealed class GraphCustomData
 
     [JsonPropertyName("status")]
     public string? Status { get; set; }
+
+    [JsonPropertyName("net_revenue")]
+    public decimal? NetRevenue { get; set; }
+
+    [JsonPropertyName("predicted_ltv")]
+    public decimal? PredictedLtv { get; set; }
 
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Properties { get; set; }

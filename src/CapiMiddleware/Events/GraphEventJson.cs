@@ -84,6 +84,17 @@ internal static class GraphEventJson
             WriteCustomData(json, custom);
         }
 
+        if (e.OriginalEventData is { } original)
+        {
+            json.Name("\"original_event_data\":"u8);
+            json.Raw("{"u8);
+            StringIfNotNull(json, "\"event_name\":"u8, original.EventName);
+            NumberIfNotNull(json, "\"event_time\":"u8, original.EventTime);
+            StringIfNotNull(json, "\"order_id\":"u8, original.OrderId);
+            StringIfNotNull(json, "\"event_id\":"u8, original.EventId);
+            json.Raw("}"u8);
+        }
+
         json.Raw("}"u8);
     }
 
@@ -158,6 +169,8 @@ internal static class GraphEventJson
 
         StringIfNotNull(json, "\"search_string\":"u8, custom.SearchString);
         StringIfNotNull(json, "\"status\":"u8, custom.Status);
+        NumberIfNotNull(json, "\"net_revenue\":"u8, custom.NetRevenue);
+        NumberIfNotNull(json, "\"predicted_ltv\":"u8, custom.PredictedLtv);
         if (custom.Properties is { } properties)
         {
             // Extension data as System.Text.Json writes it: every entry, its value as it is (a null one too).
@@ -204,6 +217,24 @@ internal static class GraphEventJson
         {
             json.Name(name);
             json.String(value);
+        }
+    }
+
+    private static void NumberIfNotNull(JsonText json, ReadOnlySpan<byte> name, decimal? value)
+    {
+        if (value is { } number)
+        {
+            json.Name(name);
+            json.Number(number);
+        }
+    }
+
+    private static void NumberIfNotNull(JsonText json, ReadOnlySpan<byte> name, long? value)
+    {
+        if (value is { } number)
+        {
+            json.Name(name);
+            json.Number(number);
         }
     }
 

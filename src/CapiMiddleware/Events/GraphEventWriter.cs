@@ -17,7 +17,7 @@ internal static class GraphEventWriter
     private static readonly HashSet<string> ReservedKeys = new(StringComparer.Ordinal)
     {
         "value", "currency", "order_id", "content_ids", "contents", "content_type", "content_name",
-        "content_category", "num_items", "search_string", "status",
+        "content_category", "num_items", "search_string", "status", "net_revenue", "predicted_ltv",
     };
 
     private static readonly string[] LimitedDataUse = ["LDU"];
@@ -83,6 +83,12 @@ internal static class GraphEventWriter
             return null;
         }
 
+        var original = CreateOriginalEventData(conversion.OriginalEventData, out problem);
+        if (problem is not null)
+        {
+            return null;
+        }
+
         var processing = conversion.DataProcessingOptions ?? defaultProcessing;
         return new GraphEvent
         {
@@ -98,6 +104,31 @@ internal static class GraphEventWriter
             DataProcessingOptionsState = processing is { IsLimitedDataUse: true } ? processing.State : null,
             UserData = user,
             CustomData = custom,
+            OriginalEventData = original,
+        };
+    }
+
+    /// <summary>The earlier event a follow-up refers to; <see langword="null"/> when none is named.</summary>
+    private static GraphOriginalEventData? CreateOriginalEventData(OriginalEventData? original, out string? problem)
+    {
+        problem = null;
+        if (original is null || (original.EventName is null && original.EventTime is null && original.OrderId is null && original.EventId is null))
+        {
+            return null;
+        }
+
+        if (original.EventName is not null && MetaEventNames.Problem(original.EventName) is { } nameProblem)
+        {
+            problem = "original_event_data: " + nameProblem;
+            return null;
+        }
+
+        return new GraphOriginalEventData
+        {
+            EventName = original.EventName,
+            EventTime = original.EventTime?.ToUnixTimeSeconds(),
+            OrderId = string.IsNullOrEmpty(original.OrderId) ? null : original.OrderId,
+            EventId = string.IsNullOrEmpty(original.EventId) ? null : original.EventId,
         };
     }
 
@@ -141,6 +172,13 @@ internal static class GraphEventWriter
         if (data.Value is not null && currency is null)
         {
             problem = "a value needs a currency";
+            return null;
+        }
+
+        // Meta reads both in the event's currency; without one they mean nothing.
+        if ((data.NetRevenue is not null || data.PredictedLtv is not null) && currency is null)
+        {
+            problem = data.NetRevenue is not null ? "a net_revenue needs a currency" : "a predicted_ltv needs a currency";
             return null;
         }
 
@@ -188,6 +226,8 @@ internal static class GraphEventWriter
             NumItems = numItems,
             SearchString = data.SearchString,
             Status = data.Status,
+            NetRevenue = data.NetRevenue,
+            PredictedLtv = data.PredictedLtv,
             Properties = properties,
         };
     }

@@ -121,6 +121,66 @@ public sealed class GraphEventWriterTests
         Assert.True(custom.GetProperty("first_order").GetBoolean());
     }
 
+    [Fact]
+    public void Net_revenue_and_predicted_ltv_are_written_like_value_and_cannot_be_shadowed_by_custom_keys()
+    {
+        var data = new CustomData { Value = 100m, Currency = "eur", NetRevenue = 32.50m, PredictedLtv = 410m };
+        data.Properties["net_revenue"] = 1;
+        data.Properties["predicted_ltv"] = "x";
+
+        var custom = Serialize(Website(new ConversionEvent("Purchase") { CustomData = data }), "id").GetProperty("custom_data");
+
+        Assert.Equal("32.50", custom.GetProperty("net_revenue").GetRawText());
+        Assert.Equal("410", custom.GetProperty("predicted_ltv").GetRawText());
+        Assert.Single(custom.EnumerateObject(), p => p.Name == "net_revenue");
+        Assert.Single(custom.EnumerateObject(), p => p.Name == "predicted_ltv");
+    }
+
+    [Theory]
+    [InlineData("net_revenue")]
+    [InlineData("predicted_ltv")]
+    public void Net_revenue_or_predicted_ltv_without_a_currency_is_refused_by_name(string field)
+    {
+        var data = field == "net_revenue" ? new CustomData { NetRevenue = 5m } : new CustomData { PredictedLtv = 5m };
+
+        Assert.Null(GraphEventWriter.TryCreate(Website(new ConversionEvent("Lead") { CustomData = data }), "id", Now, out var problem));
+        Assert.Contains($"{field} needs a currency", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Original_event_data_names_the_earlier_event_and_is_left_out_when_empty()
+    {
+        var purchase = Now.AddDays(-2);
+        var followUp = Website(new ConversionEvent("Purchase")
+        {
+            CustomData = new CustomData { Value = 0m, Currency = "USD", NetRevenue = 12m },
+            OriginalEventData = new OriginalEventData { EventName = "Purchase", EventTime = purchase, OrderId = "o-17", EventId = "e-17" },
+        });
+
+        var original = Serialize(followUp, "id").GetProperty("original_event_data");
+        Assert.Equal(
+            $$"""{"event_name":"Purchase","event_time":{{purchase.ToUnixTimeSeconds()}},"order_id":"o-17","event_id":"e-17"}""",
+            original.GetRawText());
+
+        Assert.False(Serialize(followUp with { OriginalEventData = new OriginalEventData() }, "id").TryGetProperty("original_event_data", out _));
+        Assert.Equal(
+            """{"order_id":"o-17"}""",
+            Serialize(followUp with { OriginalEventData = new OriginalEventData { OrderId = "o-17", EventId = "" } }, "id").GetProperty("original_event_data").GetRawText());
+    }
+
+    [Fact]
+    public void An_original_event_name_Meta_would_refuse_refuses_the_event()
+    {
+        var followUp = Website(new ConversionEvent("Purchase")
+        {
+            CustomData = new CustomData { Value = 1m, Currency = "USD" },
+            OriginalEventData = new OriginalEventData { EventName = "  " },
+        });
+
+        Assert.Null(GraphEventWriter.TryCreate(followUp, "id", Now, out var problem));
+        Assert.StartsWith("original_event_data: ", problem, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("no-user-agent")]
     [InlineData("no-url")]
