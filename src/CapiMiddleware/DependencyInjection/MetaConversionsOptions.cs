@@ -120,6 +120,12 @@ public sealed class MetaConversionsOptions
     /// </summary>
     public IdentityOptions Identities { get; set; } = new();
 
+    /// <summary>
+    /// Later values for events already sent (<see cref="IConversionQueue.AppendToAsync"/>): which events are remembered
+    /// for them, for how long, and how many in memory. They are kept in the outbox's store.
+    /// </summary>
+    public FollowUpOptions FollowUps { get; set; } = new();
+
     /// <summary>The inspector page at <c>/_capi/inspector</c>: on in Development by default, behind a policy elsewhere.</summary>
     public InspectorOptions Inspector { get; set; } = new();
 
@@ -245,4 +251,7 @@ internal static class MetaConversionsDefaults
     public static readonly TimeSpan MaxIdentityLifetime = TimeSpan.FromDays(7);
     public const int IdentityCapacity = 100_000;
     public const int MaxIdentityCapacity = 10_000_000;
+    public static readonly TimeSpan FollowUpWindow = TimeSpan.FromDays(7);
+    public static readonly TimeSpan MinFollowUpWindow = TimeSpan.FromHours(1);
+    public const int FollowUpCapacity = 10_000;
 }

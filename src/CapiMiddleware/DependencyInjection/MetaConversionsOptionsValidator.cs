@@ -98,6 +98,7 @@ internal sealed class MetaConversionsOptionsValidator(IEnumerable<OutboxStoreReg
 
         ValidateOutbox(options.Outbox, failures);
         ValidateIdentities(options.Identities, failures);
+        ValidateFollowUps(options.FollowUps, failures);
         ValidateConsentAndCrawlers(options, failures);
 
         if (options.Inspector is null)
@@ -208,6 +209,34 @@ internal sealed class MetaConversionsOptionsValidator(IEnumerable<OutboxStoreReg
         if (identities.Capacity is < 1 or > MetaConversionsDefaults.MaxIdentityCapacity)
         {
             failures.Add($"{Identities}Capacity must be from 1 to {MetaConversionsDefaults.MaxIdentityCapacity}; got {identities.Capacity}.");
+        }
+    }
+
+    private static void ValidateFollowUps(FollowUpOptions? followUps, List<string> failures)
+    {
+        const string FollowUps = Prefix + "FollowUps:";
+        if (followUps is null)
+        {
+            failures.Add($"{Prefix}FollowUps must not be null.");
+            return;
+        }
+
+        foreach (var name in followUps.Events ?? [])
+        {
+            if (MetaEventNames.Problem(name) is { } problem)
+            {
+                failures.Add($"{FollowUps}Events: '{name}' is not an event name Meta accepts: {problem}.");
+            }
+        }
+
+        if (followUps.Window < MetaConversionsDefaults.MinFollowUpWindow || followUps.Window > MetaConversionsDefaults.MaxIdentityLifetime)
+        {
+            failures.Add($"{FollowUps}Window must be from 01:00:00 to 7.00:00:00 (Meta refuses events older than 7 days); got {followUps.Window}.");
+        }
+
+        if (followUps.Capacity is < 1 or > MetaConversionsDefaults.MaxIdentityCapacity)
+        {
+            failures.Add($"{FollowUps}Capacity must be from 1 to {MetaConversionsDefaults.MaxIdentityCapacity}; got {followUps.Capacity}.");
         }
     }
 

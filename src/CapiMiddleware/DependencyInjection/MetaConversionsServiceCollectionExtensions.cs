@@ -6,6 +6,7 @@ using CapiMiddleware.Dispatch;
 using CapiMiddleware.Dispatch.Outbox;
 using CapiMiddleware.Identity;
 using CapiMiddleware.Mvc;
+using CapiMiddleware.FollowUps;
 using CapiMiddleware.Inspector;
 using CapiMiddleware.Records;
 using CapiMiddleware.Serving;
@@ -76,6 +77,10 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton(sp => KeptRecordStores.Create(
             sp, CapturedIdentity.Set, sp.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>().CurrentValue.Identities.Capacity,
             sp.GetRequiredService<ConversionMetrics>().IdentitiesEvicted));
+        services.TryAddSingleton(sp => KeptRecordStores.Create(
+            sp, SentEvent.Set, sp.GetRequiredService<IOptionsMonitor<MetaConversionsOptions>>().CurrentValue.FollowUps.Capacity,
+            sp.GetRequiredService<ConversionMetrics>().FollowUpsEvicted));
+        services.TryAddSingleton<SentEvents>();
         services.TryAddSingleton<ConversionQueue>();
         services.TryAddSingleton<IConversionQueue>(sp => sp.GetRequiredService<ConversionQueue>());
         services.TryAddSingleton<GraphApiClient>();

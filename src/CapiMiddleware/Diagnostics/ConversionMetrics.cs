@@ -44,6 +44,7 @@ internal sealed class ConversionMetrics : IConversionObserver
     private readonly Counter<long> _outboxLateWrites;
     private readonly Counter<long> _outboxDrained;
     private readonly Counter<long> _identitiesEvicted;
+    private readonly Counter<long> _followUpsEvicted;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _sendDuration;
 
@@ -85,6 +86,9 @@ internal sealed class ConversionMetrics : IConversionObserver
         _identitiesEvicted = Meter.CreateCounter<long>(
             "capimiddleware.identities.evicted", "{identity}",
             "Identities the memory store dropped, unexpired and untaken, to stay within MetaConversions:Identities:Capacity.");
+        _followUpsEvicted = Meter.CreateCounter<long>(
+            "capimiddleware.followups.evicted", "{event}",
+            "Events the memory store forgot to make room (MetaConversions:FollowUps:Capacity): a later value for them is refused as unknown.");
         _batchSize = Meter.CreateHistogram(
             "capimiddleware.batch.size", "{event}", "Events per send to Meta.", tags: null,
             new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchSizeBuckets });
@@ -116,6 +120,15 @@ internal sealed class ConversionMetrics : IConversionObserver
         if (count > 0)
         {
             _identitiesEvicted.Add(count);
+        }
+    }
+
+    /// <summary><c>capimiddleware.followups.evicted</c>: remembered events forgotten to make room.</summary>
+    public void FollowUpsEvicted(int count)
+    {
+        if (count > 0)
+        {
+            _followUpsEvicted.Add(count);
         }
     }
 

@@ -26,4 +26,30 @@ public interface IConversionQueue
     /// says why).
     /// </returns>
     ValueTask<bool> EnqueueAsync(ConversionEvent conversionEvent, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends a later value for an event queued earlier, such as the margin (<see cref="CustomData.NetRevenue"/>) or the
+    /// predicted lifetime value (<see cref="CustomData.PredictedLtv"/>) of a purchase: a new event with the earlier one's
+    /// name, pixels, page and user fields (as they were sent, hashed), and <c>original_event_data</c> naming it, which
+    /// Meta uses to attach the value to the earlier event.
+    /// </summary>
+    /// <remarks>
+    /// The earlier event must have been queued by this library with a name listed in
+    /// <c>MetaConversions:FollowUps:Events</c> (default: <c>Purchase</c>) no longer than
+    /// <c>MetaConversions:FollowUps:Window</c> ago (default: 7 days; Meta wants a predicted lifetime value within 7 days).
+    /// It is remembered in the outbox's store: across a restart and across a web farm's nodes with <c>sqlite</c> or
+    /// <c>redis</c>, in this process only with <c>memory</c>. The follow-up's event ID is the earlier one's with a digest
+    /// of the new values, so calling this twice with the same change sends one event.
+    /// </remarks>
+    /// <param name="orderIdOrEventId">The earlier event's order ID (<see cref="CustomData.OrderId"/>), or else its event ID.</param>
+    /// <param name="change">
+    /// Sets the follow-up's values on custom data that starts with the earlier event's currency, value and order ID:
+    /// <c>d =&gt; d.NetRevenue = 12.40m</c>.
+    /// </param>
+    /// <param name="cancellationToken">Cancels waiting for a durable store.</param>
+    /// <returns>
+    /// <see cref="FollowUpOutcome.Queued"/>, or why nothing was queued: the earlier event is unknown or too old, or the
+    /// follow-up was refused (the log says why).
+    /// </returns>
+    ValueTask<FollowUpOutcome> AppendToAsync(string orderIdOrEventId, Action<CustomData> change, CancellationToken cancellationToken = default);
 }

@@ -48,6 +48,9 @@ public sealed record ConversionEvent(string EventName)
     /// <summary>Which side chose <see cref="EventId"/>, for the inspector.</summary>
     internal EventIdSource EventIdSource { get; init; } = EventIdSource.Server;
 
+    /// <summary>User fields already normalized and hashed (a follow-up's, as its original was sent); <see cref="UserData"/> is then not read.</summary>
+    internal GraphUserData? PreparedUserData { get; init; }
+
     /// <summary>
     /// The deduplication key (<c>event_id</c>): the same string the Pixel is given as <c>eventID</c>. An order number is
     /// ideal for a purchase. When <see langword="null"/>, a random ID is generated.

@@ -56,7 +56,7 @@ internal static class GraphEventWriter
             return null;
         }
 
-        var user = CreateUserData(conversion.UserData);
+        var user = conversion.PreparedUserData ?? CreateUserData(conversion.UserData);
         if (conversion.ActionSource == ActionSource.Website
             && (string.IsNullOrEmpty(user.ClientUserAgent) || string.IsNullOrEmpty(conversion.EventSourceUrl)))
         {
