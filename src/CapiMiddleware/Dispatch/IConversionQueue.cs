@@ -8,10 +8,12 @@ namespace CapiMiddleware;
 /// </summary>
 /// <remarks>
 /// Meta's rules are checked here, so one bad event never sinks a batch: every event needs at least one customer
-/// field left after normalization (an email, a phone, an external ID...); <see cref="ActionSource.Website"/> events
-/// also need a user agent and an event source URL; events may be 7 days old, <see cref="ActionSource.PhysicalStore"/>
-/// events 62 days; <see cref="ActionSource.App"/> and <see cref="ActionSource.BusinessMessaging"/> events are refused
-/// (they need fields this library does not send).
+/// field left after normalization (an email, a phone, an external ID, a lead ID, an app or messaging ID...);
+/// <see cref="ActionSource.Website"/> events also need a user agent and an event source URL;
+/// <see cref="ActionSource.App"/> events need <see cref="ConversionEvent.AppData"/> with the tracking consent and the
+/// device's extinfo version and OS version; <see cref="ActionSource.BusinessMessaging"/> events need
+/// <see cref="ConversionEvent.MessagingChannel"/> and the channel's two IDs in <see cref="UserData"/>; events may be
+/// 7 days old, <see cref="ActionSource.PhysicalStore"/> events 62 days.
 /// </remarks>
 public interface IConversionQueue
 {

@@ -9,8 +9,9 @@ public enum ActionSource
     Website,
 
     /// <summary>
-    /// In a mobile app (<c>app</c>). Meta requires <c>app_data</c> (tracking consent, device details) for these, which
-    /// <see cref="ConversionEvent"/> cannot carry yet, so such events are refused before they are queued.
+    /// In a mobile app (<c>app</c>). Meta requires <c>app_data</c> for these: <see cref="ConversionEvent.AppData"/>
+    /// with <see cref="AppData.AdvertiserTrackingEnabled"/> and <see cref="AppData.ExtendedDeviceInfo"/> (its version
+    /// <c>a2</c> or <c>i2</c> and its OS version); an event without them is refused before it is queued.
     /// </summary>
     App,
 
@@ -30,9 +31,11 @@ public enum ActionSource
     SystemGenerated,
 
     /// <summary>
-    /// Through business messaging (<c>business_messaging</c>). Meta requires <c>messaging_channel</c> and the
-    /// conversation's IDs for these, which <see cref="ConversionEvent"/> cannot carry yet, so such events are refused
-    /// before they are queued.
+    /// Through business messaging (<c>business_messaging</c>): WhatsApp, Messenger or Instagram Direct. Meta requires
+    /// <see cref="ConversionEvent.MessagingChannel"/> and the channel's IDs in <see cref="UserData"/> (WhatsApp:
+    /// business account ID and click-to-WhatsApp click ID; Messenger: Page ID and Page-scoped user ID; Instagram:
+    /// business account ID and Instagram-scoped user ID); an event without them is refused before it is queued. Needs
+    /// no user agent or page URL. Meta does not deduplicate these events.
     /// </summary>
     BusinessMessaging,
 

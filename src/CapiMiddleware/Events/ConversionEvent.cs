@@ -75,6 +75,30 @@ public sealed record ConversionEvent(string EventName)
     /// </summary>
     public OriginalEventData? OriginalEventData { get; init; }
 
+    /// <summary>
+    /// How this conversion was attributed to an ad (<c>attribution_data</c>), for an attribution passback. The default
+    /// value is <see langword="null"/>.
+    /// </summary>
+    public AttributionData? AttributionData { get; init; }
+
+    /// <summary>
+    /// The conversation's channel (<c>messaging_channel</c>); required for <see cref="ActionSource.BusinessMessaging"/>
+    /// events, with the channel's IDs in <see cref="UserData"/>. The default value is <see langword="null"/>.
+    /// </summary>
+    public MessagingChannel? MessagingChannel { get; init; }
+
+    /// <summary>
+    /// The app and device (<c>app_data</c>); required for <see cref="ActionSource.App"/> events. The default value is
+    /// <see langword="null"/>.
+    /// </summary>
+    public AppData? AppData { get; init; }
+
+    /// <summary>
+    /// The table of Meta's Advanced Measurement API the event is for (<c>advanced_measurement_table</c>); only for that
+    /// API. The default value is <see langword="null"/>.
+    /// </summary>
+    public string? AdvancedMeasurementTable { get; init; }
+
     /// <summary>Who did it: raw values, hashed on the way to Meta.</summary>
     public UserData UserData { get; init; } = new();
 

@@ -39,6 +39,12 @@ public sealed class CustomData
     /// <summary>A status (<c>status</c>), for example of a registration.</summary>
     public string? Status { get; set; }
 
+    /// <summary>How the purchase reaches the customer (<c>delivery_category</c>).</summary>
+    public DeliveryCategory? DeliveryCategory { get; set; }
+
+    /// <summary>Tells apart events of the same order or transaction (<c>item_number</c>).</summary>
+    public string? ItemNumber { get; set; }
+
     /// <summary>
     /// The margin of the conversion (<c>net_revenue</c>), in <see cref="Currency"/>: what Meta's profit optimization
     /// bids on. Requires <see cref="Currency"/>. Like every field here it is handed to the Pixel too, so it is visible in
@@ -61,11 +67,27 @@ public sealed class CustomData
     internal bool IsEmpty =>
         Value is null && Currency is null && OrderId is null && ContentIds.Count == 0 && Contents.Count == 0
         && ContentType is null && ContentName is null && ContentCategory is null && NumItems is null
-        && SearchString is null && Status is null && NetRevenue is null && PredictedLtv is null && Properties.Count == 0;
+        && SearchString is null && Status is null && DeliveryCategory is null && ItemNumber is null && NetRevenue is null && PredictedLtv is null && Properties.Count == 0;
 }
 
-/// <summary>A product in an event's <see cref="CustomData.Contents"/>.</summary>
-/// <param name="Id">The product ID, as in the catalogue.</param>
-/// <param name="Quantity">How many.</param>
-/// <param name="ItemPrice">The price of one item, if known.</param>
-public sealed record Content(string Id, int Quantity = 1, decimal? ItemPrice = null);
+/// <summary>A product in an event's <see cref="CustomData.Contents"/> (an item of <c>contents</c>).</summary>
+/// <param name="Id">The product ID, as in the catalogue (<c>id</c>). Required: an event with a product without one is refused.</param>
+/// <param name="Quantity">How many (<c>quantity</c>).</param>
+/// <param name="ItemPrice">The price of one item, if known (<c>item_price</c>).</param>
+public sealed record Content(string Id, int Quantity = 1, decimal? ItemPrice = null)
+{
+    /// <summary>The product's title (<c>title</c>). Sent by Meta's SDKs; Meta's documentation lists only id, quantity, item_price and delivery_category.</summary>
+    public string? Title { get; init; }
+
+    /// <summary>The product's description (<c>description</c>).</summary>
+    public string? Description { get; init; }
+
+    /// <summary>The product's brand (<c>brand</c>).</summary>
+    public string? Brand { get; init; }
+
+    /// <summary>The product's category (<c>category</c>).</summary>
+    public string? Category { get; init; }
+
+    /// <summary>How this product reaches the customer (<c>delivery_category</c>).</summary>
+    public DeliveryCategory? DeliveryCategory { get; init; }
+}

@@ -46,6 +46,135 @@ internal sealed class GraphEvent
 
     [JsonPropertyName("original_event_data")]
     public GraphOriginalEventData? OriginalEventData { get; init; }
+
+    [JsonPropertyName("attribution_data")]
+    public GraphAttributionData? AttributionData { get; init; }
+
+    [JsonPropertyName("messaging_channel")]
+    public string? MessagingChannel { get; init; }
+
+    [JsonPropertyName("app_data")]
+    public GraphAppData? AppData { get; init; }
+
+    [JsonPropertyName("advanced_measurement_table")]
+    public string? AdvancedMeasurementTable { get; init; }
+}
+
+/// <summary>The <c>attribution_data</c> object of an attribution passback.</summary>
+internal sealed class GraphAttributionData
+{
+    [JsonPropertyName("scope")]
+    public string? Scope { get; set; }
+
+    [JsonPropertyName("visit_time")]
+    public long? VisitTime { get; set; }
+
+    [JsonPropertyName("ad_id")]
+    public string? AdId { get; set; }
+
+    [JsonPropertyName("adset_id")]
+    public string? AdSetId { get; set; }
+
+    [JsonPropertyName("campaign_id")]
+    public string? CampaignId { get; set; }
+
+    [JsonPropertyName("attribution_share")]
+    public decimal? AttributionShare { get; set; }
+
+    [JsonPropertyName("attribution_model")]
+    public string? AttributionModel { get; set; }
+
+    [JsonPropertyName("attr_window")]
+    public int? AttributionWindow { get; set; }
+
+    [JsonPropertyName("attribution_value")]
+    public decimal? AttributionValue { get; set; }
+
+    [JsonPropertyName("attribution_source")]
+    public string? AttributionSource { get; set; }
+
+    [JsonPropertyName("touchpoint_type")]
+    public string? TouchpointType { get; set; }
+
+    [JsonPropertyName("touchpoint_ts")]
+    public long? TouchpointTime { get; set; }
+
+    [JsonPropertyName("attribution_method")]
+    public string? AttributionMethod { get; set; }
+
+    [JsonPropertyName("decline_reason")]
+    public string? DeclineReason { get; set; }
+
+    [JsonPropertyName("auditing_token")]
+    public string? AuditingToken { get; set; }
+
+    [JsonPropertyName("linkage_key")]
+    public string? LinkageKey { get; set; }
+
+    [JsonPropertyName("touchpoint_id")]
+    public string? TouchpointId { get; set; }
+
+    [JsonPropertyName("total_credit")]
+    public decimal? TotalCredit { get; set; }
+
+    [JsonPropertyName("partner_client_id")]
+    public string? PartnerClientId { get; set; }
+
+    [JsonPropertyName("attribution_setting")]
+    public GraphAttributionSetting? AttributionSetting { get; set; }
+}
+
+internal sealed class GraphAttributionSetting
+{
+    [JsonPropertyName("inactivity_window_hours")]
+    public int? InactivityWindowHours { get; set; }
+
+    [JsonPropertyName("reattribution_window_hours")]
+    public int? ReattributionWindowHours { get; set; }
+}
+
+/// <summary>The <c>app_data</c> object of an app event.</summary>
+internal sealed class GraphAppData
+{
+    [JsonPropertyName("advertiser_tracking_enabled")]
+    public bool? AdvertiserTrackingEnabled { get; set; }
+
+    [JsonPropertyName("application_tracking_enabled")]
+    public bool? ApplicationTrackingEnabled { get; set; }
+
+    /// <summary>The 16 positions of <c>extinfo</c>, <c>""</c> where unknown, as Meta's documentation wants them.</summary>
+    [JsonPropertyName("extinfo")]
+    public string[]? ExtendedDeviceInfo { get; set; }
+
+    [JsonPropertyName("campaign_ids")]
+    public string? CampaignIds { get; set; }
+
+    [JsonPropertyName("consider_views")]
+    public bool? ConsiderViews { get; set; }
+
+    [JsonPropertyName("include_dwell_data")]
+    public bool? IncludeDwellData { get; set; }
+
+    [JsonPropertyName("include_video_data")]
+    public bool? IncludeVideoData { get; set; }
+
+    [JsonPropertyName("install_referrer")]
+    public string? InstallReferrer { get; set; }
+
+    [JsonPropertyName("installer_package")]
+    public string? InstallerPackage { get; set; }
+
+    [JsonPropertyName("receipt_data")]
+    public string? ReceiptData { get; set; }
+
+    [JsonPropertyName("url_schemes")]
+    public string[]? UrlSchemes { get; set; }
+
+    [JsonPropertyName("vendor_id")]
+    public string? VendorId { get; set; }
+
+    [JsonPropertyName("windows_attribution_id")]
+    public string? WindowsAttributionId { get; set; }
 }
 
 /// <summary>The <c>original_event_data</c> object: the earlier event a follow-up (a later value, an attribution) refers to.</summary>
@@ -111,11 +240,73 @@ internal sealed class GraphUserData
     [JsonPropertyName("fbp")]
     public string? BrowserId { get; set; }
 
+    [JsonPropertyName("subscription_id")]
+    public string? SubscriptionId { get; set; }
+
+    [JsonPropertyName("fb_login_id")]
+    public string? FacebookLoginId { get; set; }
+
+    [JsonPropertyName("lead_id")]
+    public string? LeadId { get; set; }
+
+    [JsonPropertyName("f5first")]
+    public string? FirstNamePrefix { get; set; }
+
+    [JsonPropertyName("f5last")]
+    public string? LastNamePrefix { get; set; }
+
+    [JsonPropertyName("fi")]
+    public string? FirstInitial { get; set; }
+
+    [JsonPropertyName("dobd")]
+    public string? BirthDay { get; set; }
+
+    [JsonPropertyName("dobm")]
+    public string? BirthMonth { get; set; }
+
+    [JsonPropertyName("doby")]
+    public string? BirthYear { get; set; }
+
+    [JsonPropertyName("madid")]
+    public string? AdvertisingId { get; set; }
+
+    [JsonPropertyName("anon_id")]
+    public string? InstallId { get; set; }
+
+    [JsonPropertyName("app_user_id")]
+    public string? AppUserId { get; set; }
+
+    [JsonPropertyName("ctwa_clid")]
+    public string? WhatsAppClickId { get; set; }
+
+    [JsonPropertyName("page_id")]
+    public string? PageId { get; set; }
+
+    [JsonPropertyName("page_scoped_user_id")]
+    public string? PageScopedUserId { get; set; }
+
+    [JsonPropertyName("ig_account_id")]
+    public string? InstagramAccountId { get; set; }
+
+    [JsonPropertyName("ig_sid")]
+    public string? InstagramScopedUserId { get; set; }
+
+    [JsonPropertyName("whatsapp_business_account_id")]
+    public string? WhatsAppBusinessAccountId { get; set; }
+
+    [JsonPropertyName("instagram_business_account_id")]
+    public string? InstagramBusinessAccountId { get; set; }
+
     /// <summary>Whether no field is left: Meta refuses an event without one.</summary>
     [JsonIgnore]
     public bool IsEmpty => Email is null && Phone is null && FirstName is null && LastName is null && Gender is null
         && DateOfBirth is null && City is null && State is null && Zip is null && Country is null && ExternalId is null
-        && ClientIpAddress is null && ClientUserAgent is null && ClickId is null && BrowserId is null;
+        && ClientIpAddress is null && ClientUserAgent is null && ClickId is null && BrowserId is null
+        && SubscriptionId is null && FacebookLoginId is null && LeadId is null && FirstNamePrefix is null
+        && LastNamePrefix is null && FirstInitial is null && BirthDay is null && BirthMonth is null && BirthYear is null
+        && AdvertisingId is null && InstallId is null && AppUserId is null && WhatsAppClickId is null && PageId is null
+        && PageScopedUserId is null && InstagramAccountId is null && InstagramScopedUserId is null
+        && WhatsAppBusinessAccountId is null && InstagramBusinessAccountId is null;
 }
 
 /// <summary>The <c>custom_data</c> object; the Pixel is handed the same object as its event parameters.</summary>
@@ -154,6 +345,12 @@ internal sealed class GraphCustomData
     [JsonPropertyName("status")]
     public string? Status { get; set; }
 
+    [JsonPropertyName("item_number")]
+    public string? ItemNumber { get; set; }
+
+    [JsonPropertyName("delivery_category")]
+    public string? DeliveryCategory { get; set; }
+
     [JsonPropertyName("net_revenue")]
     public decimal? NetRevenue { get; set; }
 
@@ -167,4 +364,20 @@ internal sealed class GraphCustomData
 internal sealed record GraphContent(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("quantity")] int Quantity,
-    [property: JsonPropertyName("item_price")] decimal? ItemPrice);
+    [property: JsonPropertyName("item_price")] decimal? ItemPrice)
+{
+    [JsonPropertyName("title")]
+    public string? Title { get; init; }
+
+    [JsonPropertyName("description")]
+    public string? Description { get; init; }
+
+    [JsonPropertyName("brand")]
+    public string? Brand { get; init; }
+
+    [JsonPropertyName("category")]
+    public string? Category { get; init; }
+
+    [JsonPropertyName("delivery_category")]
+    public string? DeliveryCategory { get; init; }
+}

@@ -95,6 +95,20 @@ internal static class GraphEventJson
             json.Raw("}"u8);
         }
 
+        if (e.AttributionData is { } attribution)
+        {
+            json.Name("\"attribution_data\":"u8);
+            WriteAttributionData(json, attribution);
+        }
+
+        StringIfNotNull(json, "\"messaging_channel\":"u8, e.MessagingChannel);
+        if (e.AppData is { } app)
+        {
+            json.Name("\"app_data\":"u8);
+            WriteAppData(json, app);
+        }
+
+        StringIfNotNull(json, "\"advanced_measurement_table\":"u8, e.AdvancedMeasurementTable);
         json.Raw("}"u8);
     }
 
@@ -116,6 +130,88 @@ internal static class GraphEventJson
         StringIfNotNull(json, "\"client_user_agent\":"u8, user.ClientUserAgent);
         StringIfNotNull(json, "\"fbc\":"u8, user.ClickId);
         StringIfNotNull(json, "\"fbp\":"u8, user.BrowserId);
+        StringIfNotNull(json, "\"subscription_id\":"u8, user.SubscriptionId);
+        StringIfNotNull(json, "\"fb_login_id\":"u8, user.FacebookLoginId);
+        StringIfNotNull(json, "\"lead_id\":"u8, user.LeadId);
+        StringIfNotNull(json, "\"f5first\":"u8, user.FirstNamePrefix);
+        StringIfNotNull(json, "\"f5last\":"u8, user.LastNamePrefix);
+        StringIfNotNull(json, "\"fi\":"u8, user.FirstInitial);
+        StringIfNotNull(json, "\"dobd\":"u8, user.BirthDay);
+        StringIfNotNull(json, "\"dobm\":"u8, user.BirthMonth);
+        StringIfNotNull(json, "\"doby\":"u8, user.BirthYear);
+        StringIfNotNull(json, "\"madid\":"u8, user.AdvertisingId);
+        StringIfNotNull(json, "\"anon_id\":"u8, user.InstallId);
+        StringIfNotNull(json, "\"app_user_id\":"u8, user.AppUserId);
+        StringIfNotNull(json, "\"ctwa_clid\":"u8, user.WhatsAppClickId);
+        StringIfNotNull(json, "\"page_id\":"u8, user.PageId);
+        StringIfNotNull(json, "\"page_scoped_user_id\":"u8, user.PageScopedUserId);
+        StringIfNotNull(json, "\"ig_account_id\":"u8, user.InstagramAccountId);
+        StringIfNotNull(json, "\"ig_sid\":"u8, user.InstagramScopedUserId);
+        StringIfNotNull(json, "\"whatsapp_business_account_id\":"u8, user.WhatsAppBusinessAccountId);
+        StringIfNotNull(json, "\"instagram_business_account_id\":"u8, user.InstagramBusinessAccountId);
+        json.Raw("}"u8);
+    }
+
+    private static void WriteAttributionData(JsonText json, GraphAttributionData a)
+    {
+        json.Raw("{"u8);
+        StringIfNotNull(json, "\"scope\":"u8, a.Scope);
+        NumberIfNotNull(json, "\"visit_time\":"u8, a.VisitTime);
+        StringIfNotNull(json, "\"ad_id\":"u8, a.AdId);
+        StringIfNotNull(json, "\"adset_id\":"u8, a.AdSetId);
+        StringIfNotNull(json, "\"campaign_id\":"u8, a.CampaignId);
+        NumberIfNotNull(json, "\"attribution_share\":"u8, a.AttributionShare);
+        StringIfNotNull(json, "\"attribution_model\":"u8, a.AttributionModel);
+        NumberIfNotNull(json, "\"attr_window\":"u8, a.AttributionWindow);
+        NumberIfNotNull(json, "\"attribution_value\":"u8, a.AttributionValue);
+        StringIfNotNull(json, "\"attribution_source\":"u8, a.AttributionSource);
+        StringIfNotNull(json, "\"touchpoint_type\":"u8, a.TouchpointType);
+        NumberIfNotNull(json, "\"touchpoint_ts\":"u8, a.TouchpointTime);
+        StringIfNotNull(json, "\"attribution_method\":"u8, a.AttributionMethod);
+        StringIfNotNull(json, "\"decline_reason\":"u8, a.DeclineReason);
+        StringIfNotNull(json, "\"auditing_token\":"u8, a.AuditingToken);
+        StringIfNotNull(json, "\"linkage_key\":"u8, a.LinkageKey);
+        StringIfNotNull(json, "\"touchpoint_id\":"u8, a.TouchpointId);
+        NumberIfNotNull(json, "\"total_credit\":"u8, a.TotalCredit);
+        StringIfNotNull(json, "\"partner_client_id\":"u8, a.PartnerClientId);
+        if (a.AttributionSetting is { } setting)
+        {
+            json.Name("\"attribution_setting\":"u8);
+            json.Raw("{"u8);
+            NumberIfNotNull(json, "\"inactivity_window_hours\":"u8, setting.InactivityWindowHours);
+            NumberIfNotNull(json, "\"reattribution_window_hours\":"u8, setting.ReattributionWindowHours);
+            json.Raw("}"u8);
+        }
+
+        json.Raw("}"u8);
+    }
+
+    private static void WriteAppData(JsonText json, GraphAppData app)
+    {
+        json.Raw("{"u8);
+        BoolIfNotNull(json, "\"advertiser_tracking_enabled\":"u8, app.AdvertiserTrackingEnabled);
+        BoolIfNotNull(json, "\"application_tracking_enabled\":"u8, app.ApplicationTrackingEnabled);
+        if (app.ExtendedDeviceInfo is { } extinfo)
+        {
+            json.Name("\"extinfo\":"u8);
+            Strings(json, extinfo);
+        }
+
+        StringIfNotNull(json, "\"campaign_ids\":"u8, app.CampaignIds);
+        BoolIfNotNull(json, "\"consider_views\":"u8, app.ConsiderViews);
+        BoolIfNotNull(json, "\"include_dwell_data\":"u8, app.IncludeDwellData);
+        BoolIfNotNull(json, "\"include_video_data\":"u8, app.IncludeVideoData);
+        StringIfNotNull(json, "\"install_referrer\":"u8, app.InstallReferrer);
+        StringIfNotNull(json, "\"installer_package\":"u8, app.InstallerPackage);
+        StringIfNotNull(json, "\"receipt_data\":"u8, app.ReceiptData);
+        if (app.UrlSchemes is { } schemes)
+        {
+            json.Name("\"url_schemes\":"u8);
+            Strings(json, schemes);
+        }
+
+        StringIfNotNull(json, "\"vendor_id\":"u8, app.VendorId);
+        StringIfNotNull(json, "\"windows_attribution_id\":"u8, app.WindowsAttributionId);
         json.Raw("}"u8);
     }
 
@@ -152,6 +248,11 @@ internal static class GraphEventJson
                     json.Number(price);
                 }
 
+                StringIfNotNull(json, "\"title\":"u8, content.Title);
+                StringIfNotNull(json, "\"description\":"u8, content.Description);
+                StringIfNotNull(json, "\"brand\":"u8, content.Brand);
+                StringIfNotNull(json, "\"category\":"u8, content.Category);
+                StringIfNotNull(json, "\"delivery_category\":"u8, content.DeliveryCategory);
                 json.Raw("}"u8);
             }
 
@@ -169,6 +270,8 @@ internal static class GraphEventJson
 
         StringIfNotNull(json, "\"search_string\":"u8, custom.SearchString);
         StringIfNotNull(json, "\"status\":"u8, custom.Status);
+        StringIfNotNull(json, "\"item_number\":"u8, custom.ItemNumber);
+        StringIfNotNull(json, "\"delivery_category\":"u8, custom.DeliveryCategory);
         NumberIfNotNull(json, "\"net_revenue\":"u8, custom.NetRevenue);
         NumberIfNotNull(json, "\"predicted_ltv\":"u8, custom.PredictedLtv);
         if (custom.Properties is { } properties)
@@ -235,6 +338,24 @@ internal static class GraphEventJson
         {
             json.Name(name);
             json.Number(number);
+        }
+    }
+
+    private static void NumberIfNotNull(JsonText json, ReadOnlySpan<byte> name, int? value)
+    {
+        if (value is { } number)
+        {
+            json.Name(name);
+            json.Number(number);
+        }
+    }
+
+    private static void BoolIfNotNull(JsonText json, ReadOnlySpan<byte> name, bool? value)
+    {
+        if (value is { } flag)
+        {
+            json.Name(name);
+            json.Raw(flag ? "true"u8 : "false"u8);
         }
     }
 

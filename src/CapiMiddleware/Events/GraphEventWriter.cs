@@ -18,6 +18,7 @@ internal static class GraphEventWriter
     {
         "value", "currency", "order_id", "content_ids", "contents", "content_type", "content_name",
         "content_category", "num_items", "search_string", "status", "net_revenue", "predicted_ltv",
+        "delivery_category", "item_number",
     };
 
     private static readonly string[] LimitedDataUse = ["LDU"];
@@ -50,13 +51,24 @@ internal static class GraphEventWriter
             return null;
         }
 
-        problem = UnsupportedSource(conversion.ActionSource);
+        var user = conversion.PreparedUserData ?? CreateUserData(conversion.UserData);
+        problem = conversion.ActionSource switch
+        {
+            ActionSource.App => AppProblem(conversion.AppData),
+            ActionSource.BusinessMessaging => MessagingProblem(conversion.MessagingChannel, user),
+            _ => null,
+        };
         if (problem is not null)
         {
             return null;
         }
 
-        var user = conversion.PreparedUserData ?? CreateUserData(conversion.UserData);
+        string? channel = null;
+        if (conversion.MessagingChannel is { } messagingChannel && (channel = messagingChannel.WireName()) is null)
+        {
+            problem = $"messaging_channel {(int)messagingChannel} is not a channel Meta knows";
+            return null;
+        }
         if (conversion.ActionSource == ActionSource.Website
             && (string.IsNullOrEmpty(user.ClientUserAgent) || string.IsNullOrEmpty(conversion.EventSourceUrl)))
         {
@@ -67,7 +79,7 @@ internal static class GraphEventWriter
         if (user.IsEmpty)
         {
             // Offline events carry no browser fields: an import row whose email and phone were invalid has nothing left.
-            problem = "Meta requires at least one customer information field (email, phone, external ID, name, address, click ID, browser ID, IP address or user agent), and none is left after normalization";
+            problem = "Meta requires at least one customer information field (email, phone, external ID, name, address, click ID, browser ID, IP address, user agent, lead ID, or an app, login or messaging ID), and none is left after normalization";
             return null;
         }
 
@@ -89,6 +101,12 @@ internal static class GraphEventWriter
             return null;
         }
 
+        var attribution = CreateAttributionData(conversion.AttributionData, out problem);
+        if (problem is not null)
+        {
+            return null;
+        }
+
         var processing = conversion.DataProcessingOptions ?? defaultProcessing;
         return new GraphEvent
         {
@@ -105,6 +123,10 @@ internal static class GraphEventWriter
             UserData = user,
             CustomData = custom,
             OriginalEventData = original,
+            AttributionData = attribution,
+            MessagingChannel = channel,
+            AppData = CreateAppData(conversion.AppData),
+            AdvancedMeasurementTable = string.IsNullOrEmpty(conversion.AdvancedMeasurementTable) ? null : conversion.AdvancedMeasurementTable,
         };
     }
 
@@ -132,17 +154,126 @@ internal static class GraphEventWriter
         };
     }
 
-    /// <summary>
-    /// The action sources whose required fields the event model cannot carry yet; Meta would refuse their events, and
-    /// with them the whole batch.
-    /// </summary>
-    private static string? UnsupportedSource(ActionSource source) => source switch
+    /// <summary>What Meta's app events documentation requires and this event lacks: the tracking consent, and extinfo's version and OS version.</summary>
+    private static string? AppProblem(AppData? app)
     {
-        ActionSource.App =>
-            "Meta requires app_data (tracking consent and device details) for app events, which this library does not send; report in-app events from the app or Meta's SDK",
-        ActionSource.BusinessMessaging =>
-            "Meta requires messaging_channel and the conversation's IDs for business_messaging events, which this library does not send",
-        _ => null,
+        const string Prefix = "Meta requires for app events ";
+        if (app is null)
+        {
+            return Prefix + "app_data (ConversionEvent.AppData) with advertiser_tracking_enabled and extinfo";
+        }
+
+        if (app.AdvertiserTrackingEnabled is null)
+        {
+            return Prefix + "app_data.advertiser_tracking_enabled (AppData.AdvertiserTrackingEnabled), and it is missing";
+        }
+
+        if (app.ExtendedDeviceInfo is not { } device)
+        {
+            return Prefix + "app_data.extinfo (AppData.ExtendedDeviceInfo), and it is missing";
+        }
+
+        if (device.Version is not ("a2" or "i2"))
+        {
+            return Prefix + "extinfo[0], the version (ExtendedDeviceInfo.Version), to be a2 (Android) or i2 (iOS)";
+        }
+
+        return string.IsNullOrWhiteSpace(device.OsVersion)
+            ? Prefix + "extinfo[4], the OS version (ExtendedDeviceInfo.OsVersion), and it is missing"
+            : null;
+    }
+
+    /// <summary>What Meta's business messaging documentation requires and this event lacks: the channel, and the channel's two IDs.</summary>
+    private static string? MessagingProblem(MessagingChannel? channel, GraphUserData user)
+    {
+        const string Prefix = "Meta requires for business_messaging events ";
+        (string Name, string? Value) first, second;
+        switch (channel)
+        {
+            case null:
+                return Prefix + "messaging_channel (ConversionEvent.MessagingChannel) and the conversation's IDs";
+            case MessagingChannel.WhatsApp:
+                first = ("whatsapp_business_account_id", user.WhatsAppBusinessAccountId);
+                second = ("ctwa_clid", user.WhatsAppClickId);
+                break;
+            case MessagingChannel.Messenger:
+                first = ("page_id", user.PageId);
+                second = ("page_scoped_user_id", user.PageScopedUserId);
+                break;
+            case MessagingChannel.Instagram:
+                first = ("instagram_business_account_id", user.InstagramBusinessAccountId);
+                second = ("ig_sid", user.InstagramScopedUserId);
+                break;
+            default:
+                return Prefix + $"a messaging_channel Meta knows, and {(int)channel} is none";
+        }
+
+        var missing = first.Value is null ? first.Name : second.Value is null ? second.Name : null;
+        return missing is null
+            ? null
+            : Prefix + $"on {channel.Value.WireName()} user_data {first.Name} and {second.Name}, and {missing} is missing or invalid";
+    }
+
+    /// <summary>The attribution passback; <see langword="null"/> when nothing is set.</summary>
+    private static GraphAttributionData? CreateAttributionData(AttributionData? data, out string? problem)
+    {
+        problem = null;
+        if (data is null || data == new AttributionData())
+        {
+            return null;
+        }
+
+        string? model = null, method = null, reason = null;
+        if ((data.AttributionModel is { } m && (model = m.WireName()) is null)
+            || (data.AttributionMethod is { } am && (method = am.WireName()) is null)
+            || (data.DeclineReason is { } d && (reason = d.WireName()) is null))
+        {
+            problem = "attribution_data has an attribution model, method or decline reason Meta does not know";
+            return null;
+        }
+
+        return new GraphAttributionData
+        {
+            Scope = data.Scope,
+            VisitTime = data.VisitTime?.ToUnixTimeSeconds(),
+            AdId = data.AdId,
+            AdSetId = data.AdSetId,
+            CampaignId = data.CampaignId,
+            AttributionShare = data.AttributionShare,
+            AttributionModel = model,
+            AttributionWindow = data.AttributionWindow,
+            AttributionValue = data.AttributionValue,
+            AttributionSource = data.AttributionSource,
+            TouchpointType = data.TouchpointType,
+            TouchpointTime = data.TouchpointTime?.ToUnixTimeSeconds(),
+            AttributionMethod = method,
+            DeclineReason = reason,
+            AuditingToken = data.AuditingToken,
+            LinkageKey = data.LinkageKey,
+            TouchpointId = data.TouchpointId,
+            TotalCredit = data.TotalCredit,
+            PartnerClientId = data.PartnerClientId,
+            AttributionSetting = data.AttributionSetting is { } setting
+                ? new GraphAttributionSetting { InactivityWindowHours = setting.InactivityWindowHours, ReattributionWindowHours = setting.ReattributionWindowHours }
+                : null,
+        };
+    }
+
+    private static GraphAppData? CreateAppData(AppData? app) => app is null ? null : new GraphAppData
+    {
+        AdvertiserTrackingEnabled = app.AdvertiserTrackingEnabled,
+        ApplicationTrackingEnabled = app.ApplicationTrackingEnabled,
+        ExtendedDeviceInfo = app.ExtendedDeviceInfo?.ToWire(),
+        CampaignIds = app.CampaignIds,
+        ConsiderViews = app.ConsiderViews,
+        IncludeDwellData = app.IncludeDwellData,
+        IncludeVideoData = app.IncludeVideoData,
+        InstallReferrer = app.InstallReferrer,
+        InstallerPackage = app.InstallerPackage,
+        ReceiptData = app.ReceiptData,
+        UrlSchemes = app.UrlSchemes is { Count: > 0 } schemes ? [.. schemes] : null,
+        VendorId = app.VendorId,
+        WindowsAttributionId = app.WindowsAttributionId,
     };
 
     public static byte[] Serialize(GraphEvent graphEvent) => GraphEventJson.Serialize(graphEvent);
@@ -182,6 +313,13 @@ internal static class GraphEventWriter
             return null;
         }
 
+        string? delivery = null;
+        if (data.DeliveryCategory is { } deliveryCategory && (delivery = deliveryCategory.WireName()) is null)
+        {
+            problem = "the delivery_category is not one Meta knows (in_store, curbside, home_delivery)";
+            return null;
+        }
+
         GraphContent[]? contents = null;
         if (data.Contents.Count > 0)
         {
@@ -195,7 +333,21 @@ internal static class GraphEventWriter
                     return null;
                 }
 
-                contents[i] = new GraphContent(item.Id, item.Quantity, item.ItemPrice);
+                string? itemDelivery = null;
+                if (item.DeliveryCategory is { } category && (itemDelivery = category.WireName()) is null)
+                {
+                    problem = $"the delivery_category of the content {item.Id} is not one Meta knows (in_store, curbside, home_delivery)";
+                    return null;
+                }
+
+                contents[i] = new GraphContent(item.Id, item.Quantity, item.ItemPrice)
+                {
+                    Title = item.Title,
+                    Description = item.Description,
+                    Brand = item.Brand,
+                    Category = item.Category,
+                    DeliveryCategory = itemDelivery,
+                };
             }
         }
 
@@ -226,6 +378,8 @@ internal static class GraphEventWriter
             NumItems = numItems,
             SearchString = data.SearchString,
             Status = data.Status,
+            ItemNumber = data.ItemNumber,
+            DeliveryCategory = delivery,
             NetRevenue = data.NetRevenue,
             PredictedLtv = data.PredictedLtv,
             Properties = properties,
@@ -283,6 +437,25 @@ internal static class GraphEventWriter
             BrowserId = MetaCookies.IsValid(user.BrowserId) && MetaCookies.HasNumericPayload(user.BrowserId) ? user.BrowserId : null,
             ClientIpAddress = IPAddress.TryParse(user.ClientIpAddress, out _) ? user.ClientIpAddress : null,
             ClientUserAgent = string.IsNullOrEmpty(user.ClientUserAgent) ? null : user.ClientUserAgent,
+            SubscriptionId = UserDataParts.Identifier(user.SubscriptionId),
+            FacebookLoginId = UserDataParts.NumericId(user.FacebookLoginId),
+            LeadId = UserDataParts.LeadId(user.LeadId),
+            FirstNamePrefix = UserDataParts.FirstFive(user.FirstNamePrefix),
+            LastNamePrefix = UserDataParts.FirstFive(user.LastNamePrefix),
+            FirstInitial = UserDataParts.Initial(user.FirstInitial),
+            BirthDay = UserDataParts.Day(user.BirthDay),
+            BirthMonth = UserDataParts.Month(user.BirthMonth),
+            BirthYear = UserDataParts.Year(user.BirthYear),
+            AdvertisingId = UserDataParts.Identifier(user.AdvertisingId),
+            InstallId = UserDataParts.Identifier(user.InstallId),
+            AppUserId = UserDataParts.AppUserId(user.AppUserId),
+            WhatsAppClickId = UserDataParts.Identifier(user.WhatsAppClickId),
+            PageId = UserDataParts.NumericId(user.PageId),
+            PageScopedUserId = UserDataParts.NumericId(user.PageScopedUserId),
+            InstagramAccountId = UserDataParts.NumericId(user.InstagramAccountId),
+            InstagramScopedUserId = UserDataParts.NumericId(user.InstagramScopedUserId),
+            WhatsAppBusinessAccountId = UserDataParts.NumericId(user.WhatsAppBusinessAccountId),
+            InstagramBusinessAccountId = UserDataParts.NumericId(user.InstagramBusinessAccountId),
         };
     }
 }

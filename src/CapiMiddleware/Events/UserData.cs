@@ -72,6 +72,73 @@ public sealed class UserData
     /// <summary>The visitor's browser user agent (<c>client_user_agent</c>). Sent unhashed.</summary>
     public string? ClientUserAgent { get; set; }
 
+    /// <summary>
+    /// The ID of a lead from a Meta Lead Ads form (<c>lead_id</c>, the webhook's <c>leadgen_id</c>): 15 to 17 digits,
+    /// sent unhashed. The strongest match for Conversion Leads CRM events. Meta refuses an event whose lead ID is
+    /// invalid, so any other value is dropped (the field, not the event).
+    /// </summary>
+    public string? LeadId { get; set; }
+
+    /// <summary>The person's ID from Facebook Login (<c>fb_login_id</c>), digits only; sent unhashed.</summary>
+    public string? FacebookLoginId { get; set; }
+
+    /// <summary>The ID of the person's subscription (<c>subscription_id</c>), such as for a StartTrial or Subscribe event; sent unhashed.</summary>
+    public string? SubscriptionId { get; set; }
+
+    /// <summary>The device's advertising ID (<c>madid</c>): the IDFA on iOS or the Google advertising ID on Android; sent unhashed.</summary>
+    public string? AdvertisingId { get; set; }
+
+    /// <summary>The app's install ID (<c>anon_id</c>), which tells one installation from another; sent unhashed.</summary>
+    public string? InstallId { get; set; }
+
+    /// <summary>
+    /// The app's own ID for the person (<c>app_user_id</c>): trimmed, lowercased and hashed. Only the Node SDK 24.0.1
+    /// sends it; the newer Python SDK 25.0.2 does not.
+    /// </summary>
+    public string? AppUserId { get; set; }
+
+    /// <summary>
+    /// The first name's first five characters (<c>f5first</c>): give the first name, the library trims, lowercases,
+    /// keeps five characters and hashes them, as Meta's SDKs do.
+    /// </summary>
+    public string? FirstNamePrefix { get; set; }
+
+    /// <summary>The last name's first five characters (<c>f5last</c>): give the last name; handled as <see cref="FirstNamePrefix"/>.</summary>
+    public string? LastNamePrefix { get; set; }
+
+    /// <summary>The first name's initial (<c>fi</c>): give the first name, its first character is lowercased and hashed.</summary>
+    public string? FirstInitial { get; set; }
+
+    /// <summary>The day of birth (<c>dobd</c>), <c>1</c> to <c>31</c>; sent as two digits, hashed. Any other value is dropped.</summary>
+    public string? BirthDay { get; set; }
+
+    /// <summary>The month of birth (<c>dobm</c>), <c>1</c> to <c>12</c>; sent as two digits, hashed. Any other value is dropped.</summary>
+    public string? BirthMonth { get; set; }
+
+    /// <summary>The year of birth (<c>doby</c>), four digits; hashed. Any other value is dropped.</summary>
+    public string? BirthYear { get; set; }
+
+    /// <summary>The Facebook Page the person messaged (<c>page_id</c>), digits only; sent unhashed. Needed, with <see cref="PageScopedUserId"/>, for Messenger events.</summary>
+    public string? PageId { get; set; }
+
+    /// <summary>The person's Page-scoped user ID (<c>page_scoped_user_id</c>) in Messenger, digits only; sent unhashed.</summary>
+    public string? PageScopedUserId { get; set; }
+
+    /// <summary>The click ID of a click-to-WhatsApp ad (<c>ctwa_clid</c>); sent unhashed. Needed, with <see cref="WhatsAppBusinessAccountId"/>, for WhatsApp events.</summary>
+    public string? WhatsAppClickId { get; set; }
+
+    /// <summary>The WhatsApp Business account of the conversation (<c>whatsapp_business_account_id</c>), digits only; sent unhashed.</summary>
+    public string? WhatsAppBusinessAccountId { get; set; }
+
+    /// <summary>The Instagram professional account of the conversation (<c>instagram_business_account_id</c>), digits only; sent unhashed. Needed, with <see cref="InstagramScopedUserId"/>, for Instagram events.</summary>
+    public string? InstagramBusinessAccountId { get; set; }
+
+    /// <summary>The person's Instagram-scoped user ID (<c>ig_sid</c>) in Instagram Direct, digits only; sent unhashed.</summary>
+    public string? InstagramScopedUserId { get; set; }
+
+    /// <summary>The person's Instagram account ID (<c>ig_account_id</c>), digits only; sent unhashed.</summary>
+    public string? InstagramAccountId { get; set; }
+
     /// <summary>Adds another email address besides <see cref="Email"/>; Meta matches on any of them.</summary>
     /// <param name="email">The email address.</param>
     /// <returns>This instance.</returns>

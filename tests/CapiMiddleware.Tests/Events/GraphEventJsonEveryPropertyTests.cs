@@ -26,8 +26,36 @@ public sealed class GraphEventJsonEveryPropertyTests
         AssertEveryPropertyWritten(graphEvent, document.RootElement, "$");
         var expected = Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(graphEvent, GraphJsonContext.Default.GraphEvent));
         Assert.Equal(expected, written);
-        // Not an empty walk: the model had 45 to set when this test was written (the two contents counted apart).
-        Assert.True(filler.PropertiesSet >= 45, $"Only {filler.PropertiesSet} properties were set.");
+        // Not an empty walk: the model had 122 to set when issue 18's fields were added (the two contents counted apart).
+        Assert.True(filler.PropertiesSet >= 122, $"Only {filler.PropertiesSet} properties were set.");
+    }
+
+    /// <summary>
+    /// The other side: every key Meta's SDKs send (Node SDK 24.0.1 and Python SDK 25.0.2 <c>normalize()</c>, plus the
+    /// keys only Meta's documentation has) is a property of the wire model, so the walk above covers it. Event-level
+    /// <c>advertiser_tracking_enabled</c> (Node only; the newer Python SDK dropped it) is sent in <c>app_data</c> only.
+    /// </summary>
+    [Theory]
+    [InlineData("", "event_name event_time event_id action_source event_source_url referrer_url opt_out data_processing_options data_processing_options_country data_processing_options_state user_data custom_data app_data advanced_measurement_table messaging_channel original_event_data attribution_data")]
+    [InlineData("user_data", "em ph ge db ln fn ct st zp country external_id client_ip_address client_user_agent fbc fbp subscription_id fb_login_id lead_id f5first f5last fi dobd dobm doby madid anon_id app_user_id ctwa_clid page_id page_scoped_user_id ig_account_id ig_sid whatsapp_business_account_id instagram_business_account_id")]
+    [InlineData("custom_data", "value net_revenue currency content_name content_category content_ids contents content_type order_id predicted_ltv num_items search_string status item_number delivery_category")]
+    [InlineData("custom_data.contents[0]", "id quantity item_price title description brand category delivery_category")]
+    [InlineData("app_data", "application_tracking_enabled advertiser_tracking_enabled campaign_ids consider_views extinfo include_dwell_data include_video_data install_referrer installer_package receipt_data url_schemes vendor_id windows_attribution_id")]
+    [InlineData("original_event_data", "event_name event_time order_id event_id")]
+    [InlineData("attribution_data", "scope visit_time ad_id adset_id campaign_id attribution_share attribution_model attr_window attribution_value attribution_source touchpoint_type touchpoint_ts attribution_method decline_reason auditing_token linkage_key touchpoint_id attribution_setting total_credit partner_client_id")]
+    [InlineData("attribution_data.attribution_setting", "inactivity_window_hours reattribution_window_hours")]
+    public void Every_key_Meta_s_SDKs_send_is_in_the_wire_model_and_written(string path, string keys)
+    {
+        var graphEvent = (GraphEvent)new WireModelFiller().Create(typeof(GraphEvent), nameof(GraphEvent));
+        using var document = JsonDocument.Parse(GraphEventJson.Serialize(graphEvent));
+        var json = document.RootElement;
+        foreach (var step in path.Split('.', StringSplitOptions.RemoveEmptyEntries))
+        {
+            json = step.EndsWith("[0]", StringComparison.Ordinal) ? json.GetProperty(step[..^3])[0] : json.GetProperty(step);
+        }
+
+        var missing = keys.Split(' ').Where(key => !json.TryGetProperty(key, out _)).ToList();
+        Assert.True(missing.Count == 0, $"The written event has no {string.Join(", ", missing)} in ${(path.Length == 0 ? "" : "." + path)}: the wire model lacks it, or the writer leaves it out.");
     }
 
     /// <summary>Each serialized property of <paramref name="model"/>, found under its JSON name with its value.</summary>

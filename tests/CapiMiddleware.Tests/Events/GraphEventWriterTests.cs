@@ -255,20 +255,188 @@ public sealed class GraphEventWriterTests
         Assert.Contains("customer information", empty, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData(ActionSource.App, "app_data")]
-    [InlineData(ActionSource.BusinessMessaging, "messaging_channel")]
-    public void Sources_whose_required_fields_the_model_cannot_carry_are_refused_with_the_reason(ActionSource source, string missingField)
+    [Fact]
+    public void A_CRM_event_with_only_a_lead_ID_is_accepted_and_the_lead_ID_is_sent_unhashed()
     {
-        var conversion = new ConversionEvent("Purchase")
+        var stage = new ConversionEvent("QualifiedLead")
         {
-            ActionSource = source,
-            UserData = new UserData { Email = "buyer@example.com" },
-            CustomData = new CustomData { Value = 30m, Currency = "USD" },
+            ActionSource = ActionSource.SystemGenerated,
+            UserData = new UserData { LeadId = " 1234567890123456 " },
+            CustomData = { Properties = { ["lead_event_source"] = "HubSpot", ["event_source"] = "crm" } },
         };
 
-        Assert.Null(GraphEventWriter.TryCreate(conversion, "id", Now, out var problem));
-        Assert.Contains(missingField, problem, StringComparison.Ordinal);
+        var json = Serialize(stage, "id");
+        Assert.Equal("""{"lead_id":"1234567890123456"}""", json.GetProperty("user_data").GetRawText());
+        Assert.Equal("crm", json.GetProperty("custom_data").GetProperty("event_source").GetString());
+    }
+
+    [Theory]
+    [InlineData("12345678901234")] // 14 digits
+    [InlineData("123456789012345678")] // 18 digits
+    [InlineData("12345678901234x")]
+    [InlineData("1234567890123456.0")]
+    public void An_invalid_lead_ID_is_dropped_so_Meta_cannot_refuse_the_event_and_alone_it_leaves_no_customer_field(string leadId)
+    {
+        var stage = new ConversionEvent("QualifiedLead") { ActionSource = ActionSource.SystemGenerated, UserData = new UserData { LeadId = leadId } };
+        Assert.Null(GraphEventWriter.TryCreate(stage, "id", Now, out var problem));
+        Assert.Contains("customer information", problem, StringComparison.Ordinal);
+
+        stage.UserData.Email = "a@b.com";
+        Assert.False(Serialize(stage, "id").GetProperty("user_data").TryGetProperty("lead_id", out _));
+    }
+
+    [Fact]
+    public void An_app_event_with_app_data_and_only_device_IDs_is_accepted_and_extinfo_is_the_array_of_16_Meta_documents()
+    {
+        var install = new ConversionEvent("MobileAppInstall")
+        {
+            ActionSource = ActionSource.App,
+            UserData = new UserData { AdvertisingId = "38400000-8cf0-11bd-b23e-10b96e40000d", InstallId = "12345340-1234-3456-1234-123456789012" },
+            AppData = new AppData
+            {
+                AdvertiserTrackingEnabled = false,
+                ApplicationTrackingEnabled = true,
+                ExtendedDeviceInfo = new ExtendedDeviceInfo { Version = "a2", PackageName = "com.some.app", OsVersion = "10.1.1", ScreenWidth = 1920, TotalDiskSpaceGb = 128.5m },
+            },
+        };
+
+        var json = Serialize(install, "id");
+        Assert.False(json.TryGetProperty("event_source_url", out _));
+        Assert.Equal(
+            """{"madid":"38400000-8cf0-11bd-b23e-10b96e40000d","anon_id":"12345340-1234-3456-1234-123456789012"}""",
+            json.GetProperty("user_data").GetRawText());
+        Assert.Equal(
+            """{"advertiser_tracking_enabled":false,"application_tracking_enabled":true,"extinfo":["a2","com.some.app","","","10.1.1","","","","","1920","","","","128.5","",""]}""",
+            json.GetProperty("app_data").GetRawText());
+        Assert.False(json.TryGetProperty("advertiser_tracking_enabled", out _)); // app_data only, as in the newer Python SDK
+    }
+
+    [Theory]
+    [InlineData("no-app-data", "app_data (ConversionEvent.AppData)")]
+    [InlineData("no-tracking-consent", "app_data.advertiser_tracking_enabled")]
+    [InlineData("no-extinfo", "app_data.extinfo")]
+    [InlineData("bad-version", "extinfo[0]")]
+    [InlineData("no-os-version", "extinfo[4]")]
+    public void App_events_without_what_Meta_requires_are_refused_naming_the_missing_field(string fault, string named)
+    {
+        var device = new ExtendedDeviceInfo { Version = "i2", OsVersion = "17.4.1" };
+        var app = new AppData { AdvertiserTrackingEnabled = true, ExtendedDeviceInfo = device };
+        app = fault switch
+        {
+            "no-app-data" => null,
+            "no-tracking-consent" => app with { AdvertiserTrackingEnabled = null },
+            "no-extinfo" => app with { ExtendedDeviceInfo = null },
+            "bad-version" => app with { ExtendedDeviceInfo = device with { Version = "ios" } },
+            "no-os-version" => app with { ExtendedDeviceInfo = device with { OsVersion = " " } },
+            _ => app,
+        };
+        var purchase = new ConversionEvent("Purchase")
+        {
+            ActionSource = ActionSource.App,
+            UserData = new UserData { AdvertisingId = "idfa" },
+            CustomData = new CustomData { Value = 30m, Currency = "USD" },
+            AppData = app,
+        };
+
+        Assert.Null(GraphEventWriter.TryCreate(purchase, "id", Now, out var problem));
+        Assert.Contains(named, problem, StringComparison.Ordinal);
+        Assert.NotNull(GraphEventWriter.TryCreate(purchase with { AppData = new AppData { AdvertiserTrackingEnabled = true, ExtendedDeviceInfo = device } }, "id", Now, out _));
+    }
+
+    [Theory]
+    [InlineData(MessagingChannel.WhatsApp, "whatsapp", "whatsapp_business_account_id", "ctwa_clid")]
+    [InlineData(MessagingChannel.Messenger, "messenger", "page_id", "page_scoped_user_id")]
+    [InlineData(MessagingChannel.Instagram, "instagram", "instagram_business_account_id", "ig_sid")]
+    public void Business_messaging_events_need_the_channel_and_its_two_IDs_and_no_browser_fields(MessagingChannel channel, string wire, string account, string person)
+    {
+        var user = new UserData();
+        SetId(user, account, "102030405060708");
+        SetId(user, person, person == "ctwa_clid" ? "ARAkLkA8rmlFeiCktEJQ-QTwRiyYHAFDLMNDBH0CD3qpjd0HR4irJ6LEkR7JwFF4XvnO2E4Nx0-eM-GABDLOPaOdRMv-_zfUQ2a" : "6655443322");
+        var order = new ConversionEvent("OrderCreated") { ActionSource = ActionSource.BusinessMessaging, MessagingChannel = channel, UserData = user };
+
+        var json = Serialize(order, "id");
+        Assert.Equal(wire, json.GetProperty("messaging_channel").GetString());
+        Assert.Equal("business_messaging", json.GetProperty("action_source").GetString());
+        Assert.Equal(new[] { account, person }.Order(StringComparer.Ordinal), json.GetProperty("user_data").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+
+        var withoutPerson = new UserData();
+        SetId(withoutPerson, account, "102030405060708");
+        withoutPerson.Email = "a@b.com";
+        Assert.Null(GraphEventWriter.TryCreate(order with { UserData = withoutPerson }, "id", Now, out var missing));
+        Assert.Contains($"{person} is missing", missing, StringComparison.Ordinal);
+        Assert.Null(GraphEventWriter.TryCreate(order with { MessagingChannel = null }, "id", Now, out var noChannel));
+        Assert.Contains("messaging_channel", noChannel, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Contents_carry_title_description_brand_category_and_delivery_category_and_custom_data_its_new_keys()
+    {
+        var data = new CustomData { Value = 20m, Currency = "USD", DeliveryCategory = DeliveryCategory.Curbside, ItemNumber = "2" };
+        data.Contents.Add(new Content("sku-1", 2, 10m) { Title = "Mug", Description = "A \"big\" mug", Brand = "Acme", Category = "Kitchen", DeliveryCategory = DeliveryCategory.HomeDelivery });
+        data.Contents.Add(new Content("sku-2") { DeliveryCategory = DeliveryCategory.InStore });
+        data.Properties["item_number"] = "shadow";
+        data.Properties["delivery_category"] = "shadow";
+
+        var custom = Serialize(Website(new ConversionEvent("Purchase") { CustomData = data }), "id").GetProperty("custom_data");
+
+        Assert.Equal(
+            """[{"id":"sku-1","quantity":2,"item_price":10,"title":"Mug","description":"A \u0022big\u0022 mug","brand":"Acme","category":"Kitchen","delivery_category":"home_delivery"},{"id":"sku-2","quantity":1,"delivery_category":"in_store"}]""",
+            custom.GetProperty("contents").GetRawText());
+        Assert.Equal("curbside", custom.GetProperty("delivery_category").GetString());
+        Assert.Equal("2", custom.GetProperty("item_number").GetString());
+        Assert.Single(custom.EnumerateObject(), p => p.Name == "item_number");
+    }
+
+    [Fact]
+    public void A_delivery_category_or_an_attribution_enum_outside_the_enum_is_refused_not_thrown()
+    {
+        var purchase = Website(new ConversionEvent("Purchase") { CustomData = new CustomData { Value = 1m, Currency = "USD", DeliveryCategory = (DeliveryCategory)99 } });
+        Assert.Null(GraphEventWriter.TryCreate(purchase, "id", Now, out var problem));
+        Assert.Contains("delivery_category", problem, StringComparison.Ordinal);
+
+        var passback = Website(new ConversionEvent("Purchase") { CustomData = new CustomData { Value = 1m, Currency = "USD" }, AttributionData = new AttributionData { DeclineReason = (DeclineReason)99 } });
+        Assert.Null(GraphEventWriter.TryCreate(passback, "id", Now, out problem));
+        Assert.Contains("attribution_data", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Attribution_data_is_written_with_its_enums_wire_strings_times_in_seconds_and_zero_windows_kept()
+    {
+        var touch = Now.AddHours(-30);
+        var passback = Website(new ConversionEvent("Purchase")
+        {
+            CustomData = new CustomData { Value = 10m, Currency = "USD" },
+            AttributionData = new AttributionData
+            {
+                AdId = "120200000000000001",
+                AttributionShare = 0.3m,
+                AttributionModel = AttributionModel.PositionBased,
+                AttributionMethod = AttributionMethod.InvalidResponse,
+                DeclineReason = DeclineReason.MinTimeBetweenReEngagements,
+                TouchpointTime = touch,
+                TotalCredit = 1m,
+                AttributionSetting = new AttributionSetting { InactivityWindowHours = 0, ReattributionWindowHours = 24 },
+            },
+        });
+
+        Assert.Equal(
+            $$$"""{"ad_id":"120200000000000001","attribution_share":0.3,"attribution_model":"position_based","touchpoint_ts":{{{touch.ToUnixTimeSeconds()}}},"attribution_method":"invalid_response","decline_reason":"min_time_between_re_engagements","total_credit":1,"attribution_setting":{"inactivity_window_hours":0,"reattribution_window_hours":24}}""",
+            Serialize(passback, "id").GetProperty("attribution_data").GetRawText());
+        Assert.False(Serialize(passback with { AttributionData = new AttributionData() }, "id").TryGetProperty("attribution_data", out _));
+    }
+
+    private static void SetId(UserData user, string wireName, string value)
+    {
+        switch (wireName)
+        {
+            case "whatsapp_business_account_id": user.WhatsAppBusinessAccountId = value; break;
+            case "ctwa_clid": user.WhatsAppClickId = value; break;
+            case "page_id": user.PageId = value; break;
+            case "page_scoped_user_id": user.PageScopedUserId = value; break;
+            case "instagram_business_account_id": user.InstagramBusinessAccountId = value; break;
+            case "ig_sid": user.InstagramScopedUserId = value; break;
+            default: throw new ArgumentOutOfRangeException(nameof(wireName), wireName, null);
+        }
     }
 
     private static ConversionEvent Website(ConversionEvent conversion) => conversion with
