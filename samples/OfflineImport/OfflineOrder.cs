@@ -72,7 +72,8 @@ public sealed record OfflineOrder(string OrderId, DateTimeOffset Time, string? E
         CustomData = new CustomData { Value = Value, Currency = Currency, OrderId = OrderId },
     };
 
-    private static bool TryParseTime(string text, DateTimeOffset now, out DateTimeOffset time)
+    /// <summary>An ISO 8601 timestamp, or an age such as <c>-2h</c>, <c>-40d</c> or <c>-30m</c> before <paramref name="now"/>.</summary>
+    internal static bool TryParseTime(string text, DateTimeOffset now, out DateTimeOffset time)
     {
         if (text.Length >= 3 && text[0] == '-' && int.TryParse(text.AsSpan(1, text.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
         {
@@ -90,5 +91,5 @@ public sealed record OfflineOrder(string OrderId, DateTimeOffset Time, string? E
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
     }
 
-    private static string? NullIfEmpty(string field) => string.IsNullOrWhiteSpace(field) ? null : field.Trim();
+    internal static string? NullIfEmpty(string field) => string.IsNullOrWhiteSpace(field) ? null : field.Trim();
 }

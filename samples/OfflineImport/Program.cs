@@ -1,7 +1,8 @@
 using OfflineImport;
 
-// A worker with no web requests: it reads the offline orders (store sales, phone orders, renewals) from a CSV file,
-// queues each one as a Meta conversion, and exits once the queue has drained. Without an access token nothing is sent:
+// A worker with no web requests: it reads the offline orders (store sales, phone orders, renewals) and a CRM's lead
+// stage changes (Conversion Leads) from CSV files, queues each one as a Meta conversion, and exits once the queue has
+// drained. Without an access token nothing is sent:
 // each batch is shown in the console exactly as it would be posted.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
 {

@@ -29,7 +29,10 @@ public sealed class OfflineImportSampleTests
 
         // Sent before the process exited: the drain at shutdown, not a later retry.
         var events = graph.AcceptedEvents.ToDictionary(e => e.GetProperty("event_id").GetString()!);
-        Assert.Equal(["P-2001", "R-4001", "S-1001", "S-1002"], events.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["1234567890123456:Disqualified", "1234567890123456:Lead", "123456789012345:Converted", "123456789012345:Lead", "123456789012345:Qualified",
+             "P-2001", "R-4001", "S-1001", "S-1002"],
+            events.Keys.Order(StringComparer.Ordinal));
 
         var store = events["S-1001"];
         Assert.Equal(("Purchase", "physical_store"), (store.GetProperty("event_name").GetString(), store.GetProperty("action_source").GetString()));
@@ -57,6 +60,44 @@ public sealed class OfflineImportSampleTests
     }
 
     [Fact]
+    public async Task The_crm_stage_changes_arrive_as_conversion_leads_events_and_bad_rows_are_reported_and_skipped()
+    {
+        await using var graph = await FakeGraphApiServer.StartAsync();
+        var started = DateTimeOffset.UtcNow;
+
+        var (exitCode, output) = await RunAsync(new Dictionary<string, string>
+        {
+            ["MetaConversions__PixelId"] = "1234567890",
+            ["MetaConversions__AccessToken"] = graph.Options.ExpectedAccessToken,
+            ["MetaConversions__GraphApiBaseUrl"] = graph.BaseUrl.ToString(),
+            ["OfflineImport__CrmName"] = "HubSpot",
+        });
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}\n{output}");
+        var stages = graph.AcceptedEvents.Where(e => e.GetProperty("event_id").GetString()!.Contains(':', StringComparison.Ordinal))
+            .ToDictionary(e => e.GetProperty("event_id").GetString()!);
+        Assert.Equal(5, stages.Count);
+
+        // The raw lead and every later stage, each as an event named after the stage.
+        var converted = stages["123456789012345:Converted"];
+        Assert.Equal(("Converted", "system_generated"), (converted.GetProperty("event_name").GetString(), converted.GetProperty("action_source").GetString()));
+        Assert.Equal("123456789012345", converted.GetProperty("user_data").GetProperty("lead_id").GetString()); // never hashed
+        Assert.Single(converted.GetProperty("user_data").EnumerateObject()); // the lead ID alone is enough
+        Assert.Equal("crm", converted.GetProperty("custom_data").GetProperty("event_source").GetString());
+        Assert.Equal("HubSpot", converted.GetProperty("custom_data").GetProperty("lead_event_source").GetString());
+        Assert.InRange(converted.GetProperty("event_time").GetInt64(), started.AddHours(-2).AddMinutes(-1).ToUnixTimeSeconds(), started.AddHours(-2).AddMinutes(5).ToUnixTimeSeconds());
+
+        var lead = stages["123456789012345:Lead"];
+        Assert.Equal(MinimalApiSampleTests.Sha256("ana.lead@example.com"), lead.GetProperty("user_data").GetProperty("em")[0].GetString());
+        Assert.Equal(MinimalApiSampleTests.Sha256("15550103003"), stages["1234567890123456:Lead"].GetProperty("user_data").GetProperty("ph")[0].GetString());
+
+        Assert.Contains("Line 7 skipped: the lead ID '98765' is not the 15 to 17 digits", output, StringComparison.Ordinal);
+        Assert.Contains("Line 8 skipped: Renewal of lead 123456789012345 was not queued", output, StringComparison.Ordinal);
+        Assert.Contains("Queued 5 CRM stage changes", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("example.com", output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task Without_a_token_it_shows_the_batch_sends_nothing_and_exits()
     {
         await using var graph = await FakeGraphApiServer.StartAsync();
@@ -64,7 +105,10 @@ public sealed class OfflineImportSampleTests
         var (exitCode, output) = await RunAsync(new Dictionary<string, string>());
 
         Assert.True(exitCode == 0, $"exit code {exitCode}\n{output}");
-        Assert.Contains("Not sending 4 events (no MetaConversions:AccessToken set)", output, StringComparison.Ordinal);
+        // The 4 good orders and the 5 good CRM stage changes, in one batch or more.
+        var shown = System.Text.RegularExpressions.Regex.Matches(output, @"Not sending (\d+) events \(no MetaConversions:AccessToken set\)")
+            .Sum(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(9, shown);
         Assert.Contains("\"action_source\":\"physical_store\"", output, StringComparison.Ordinal);
         Assert.Empty(graph.Requests);
     }
