@@ -177,13 +177,14 @@ internal static partial class Log
     [LoggerMessage(62, LogLevel.Information, "The Meta Conversions inspector is on at {Path} ({Access}). MetaConversions:Inspector:Enabled = false turns it off.", EventName = "InspectorOn")]
     public static partial void InspectorOn(ILogger logger, string path, string access);
 
-    // 120 and on: the endpoints the library serves (app.MapMetaConversions()).
+    // 120-129: the endpoints the library serves (app.MapMetaConversions()).
     [LoggerMessage(120, LogLevel.Warning, "app.UseMetaConversions() mapped the snippet, the beacon and the inspector under /_capi itself, because app.MapMetaConversions() was not called; the application's authorization, rate limiting and CORS policies cannot be added to them. Call app.MapMetaConversions() (after app.UseMetaConversions()) to map them with the rest of the library's endpoints.", EventName = "EndpointsMappedImplicitly")]
     public static partial void EndpointsMappedImplicitly(ILogger logger);
 
     [LoggerMessage(121, LogLevel.Error, "The Meta Conversions snippet, beacon and inspector are not served: they are endpoints, and app.MapMetaConversions() was not called (this application builder cannot map them by itself). Pages that render <meta-pixel /> load their snippet from /_capi/ and get a 404. Call endpoints.MapMetaConversions() in UseEndpoints(...).", EventName = "EndpointsNotMapped")]
     public static partial void EndpointsNotMapped(ILogger logger);
 
+    // 130-139: follow-up values on events already sent.
     [LoggerMessage(130, LogLevel.Warning, "Could not remember {EventName} event {EventId} for follow-up values within MetaConversions:Outbox:EnqueueBudget (a save still under way finishes on its own); the event itself is queued, but a later value for it may be refused as unknown.", EventName = "FollowUpOriginalNotKept")]
     public static partial void FollowUpOriginalNotKept(ILogger logger, Exception exception, string eventName, string eventId);
 

@@ -103,19 +103,25 @@ internal sealed class ConversionQueue : IConversionQueue
             return found;
         }
 
-        var data = FollowUpEvents.Seed(original!);
+        if (original!.ActionSource == ActionSource.App.WireName())
+        {
+            Log.FollowUpRefused(_logger, orderIdOrEventId, "it refers to an app event, and follow-ups of app events are not sent (Meta's value optimizations take web events)");
+            return FollowUpOutcome.NotQueued;
+        }
+
+        var data = FollowUpEvents.Seed(original);
         change(data);
-        var followUp = FollowUpEvents.Create(sent!, original!, data, _time.GetUtcNow());
+        var followUp = FollowUpEvents.Create(sent!, original, data, _time.GetUtcNow());
 
         // The ID is a digest of what the follow-up says: the same value queued twice is one event for Meta.
         var custom = GraphEventWriter.CreateCustomData(data, out var problem);
         if (problem is not null)
         {
-            _observers.Refused(new RefusedEvent(followUp.EventName, original!.EventId, original.ActionSource, Refusal.Invalid, problem));
+            _observers.Refused(new RefusedEvent(followUp.EventName, original.EventId, original.ActionSource, Refusal.Invalid, problem));
             return FollowUpOutcome.NotQueued;
         }
 
-        var result = await EnqueueAsync(followUp, FollowUpEvents.EventIdOf(original!, custom), host: null, cancellationToken).ConfigureAwait(false);
+        var result = await EnqueueAsync(followUp, FollowUpEvents.EventIdOf(original, custom), host: null, cancellationToken).ConfigureAwait(false);
         return result.Status == EnqueueStatus.Queued ? FollowUpOutcome.Queued : FollowUpOutcome.NotQueued;
     }
 

@@ -6,8 +6,9 @@ namespace CapiMiddleware.FollowUps;
 
 /// <summary>
 /// Builds the event that carries a later value for an event already queued: the same name, pixels, action source,
-/// page and user fields (as they were sent, hashed), the time of the follow-up, and <c>original_event_data</c> naming
-/// the earlier event, so that Meta attaches the value to it.
+/// page, messaging channel and user fields (as they were sent, hashed), the time of the follow-up, and
+/// <c>original_event_data</c> naming the earlier event, so that Meta attaches the value to it. App events are not
+/// followed up: Meta's value optimizations take web events, and their <c>app_data</c> is not carried over.
 /// </summary>
 internal static class FollowUpEvents
 {
@@ -34,6 +35,7 @@ internal static class FollowUpEvents
             OrderId = original.CustomData?.OrderId,
             EventId = original.EventId,
         },
+        MessagingChannel = ChannelOf(original.MessagingChannel),
         PixelIds = sent.PixelIds,
         PreparedUserData = original.UserData,
         DataProcessingOptions = original.DataProcessingOptions switch
@@ -53,6 +55,19 @@ internal static class FollowUpEvents
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(data is null ? [] : JsonSerializer.SerializeToUtf8Bytes(data, GraphJsonContext.Default.GraphCustomData), digest);
         return original.EventId + "-fu-" + Convert.ToHexStringLower(digest[..6]);
+    }
+
+    private static MessagingChannel? ChannelOf(string? wireName)
+    {
+        foreach (var channel in Enum.GetValues<MessagingChannel>())
+        {
+            if (channel.WireName() == wireName)
+            {
+                return channel;
+            }
+        }
+
+        return null;
     }
 
     private static ActionSource ActionSourceOf(string wireName)

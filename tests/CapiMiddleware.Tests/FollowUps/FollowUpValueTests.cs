@@ -88,6 +88,28 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
     }
 
     [Fact]
+    public async Task A_purchase_made_in_a_whatsapp_conversation_is_followed_up_on_the_same_channel()
+    {
+        await using var app = await TestApp.StartAsync();
+        var queue = app.Services.GetRequiredService<IConversionQueue>();
+        var purchase = new ConversionEvent(MetaEventNames.Purchase)
+        {
+            EventId = "wa-7007",
+            ActionSource = ActionSource.BusinessMessaging,
+            MessagingChannel = MessagingChannel.WhatsApp,
+            UserData = { WhatsAppBusinessAccountId = "104500000000000", WhatsAppClickId = "ARAkLkA8rmlFeiCktEJQ-QTwRiyYHAFDLMNDBH0CD3qpjd0HR4irJ6LEkR7JwFF4XvnO2E4Nx0-eM-GABDLOPaOdRMv-_zfUQ2a" },
+            CustomData = { Value = 42m, Currency = "BRL", OrderId = "wa-ord-7007" },
+        };
+        Assert.True(await queue.EnqueueAsync(purchase));
+
+        Assert.Equal(FollowUpOutcome.Queued, await queue.AppendToAsync("wa-ord-7007", d => d.NetRevenue = 9m));
+
+        var followUp = (await app.Graph!.WaitForEventsAsync(2, Wait))[1];
+        Assert.Equal(("business_messaging", "whatsapp"), (followUp.GetProperty("action_source").GetString(), followUp.GetProperty("messaging_channel").GetString()));
+        Assert.Equal("104500000000000", followUp.GetProperty("user_data").GetProperty("whatsapp_business_account_id").GetString());
+    }
+
+    [Fact]
     public async Task An_unknown_order_an_unremembered_event_and_a_follow_up_too_late_are_refused_clearly_and_nothing_is_sent()
     {
         await using var app = await TestApp.StartAsync(o => o.FollowUps.Window = TimeSpan.FromHours(1));
