@@ -1,7 +1,6 @@
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Events;
 using CapiMiddleware.FollowUps;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace CapiMiddleware.Dispatch;
@@ -30,7 +29,6 @@ internal sealed class ConversionQueue : IConversionQueue
     private readonly IConversionObserver _observers;
     private readonly Identity.CapturedIdentities _identities;
     private readonly SentEvents _sentEvents;
-    private readonly ILogger<ConversionQueue> _logger;
     private long _dropped;
 
     public ConversionQueue(
@@ -39,12 +37,10 @@ internal sealed class ConversionQueue : IConversionQueue
         TimeProvider time,
         ConversionObservers observers,
         Identity.CapturedIdentities identities,
-        SentEvents sentEvents,
-        ILogger<ConversionQueue> logger)
+        SentEvents sentEvents)
     {
         _identities = identities;
         _sentEvents = sentEvents;
-        _logger = logger;
         _store = store;
         _options = options;
         _time = time;
@@ -73,56 +69,13 @@ internal sealed class ConversionQueue : IConversionQueue
         return result.Status == EnqueueStatus.Queued;
     }
 
-    public async ValueTask<FollowUpOutcome> AppendToAsync(string orderIdOrEventId, Action<CustomData> change, CancellationToken cancellationToken = default)
+    public ValueTask<FollowUpOutcome> AppendToAsync(string orderIdOrEventId, Action<CustomData> change, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(orderIdOrEventId);
         ArgumentNullException.ThrowIfNull(change);
-        if (!_options.CurrentValue.Enabled)
-        {
-            return FollowUpOutcome.NotQueued;
-        }
-
-        SentEvent? sent;
-        GraphEvent? original;
-        FollowUpOutcome found;
-        try
-        {
-            (sent, original, found) = await _sentEvents.FindAsync(orderIdOrEventId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.FollowUpIndexUnavailable(_logger, ex);
-            return FollowUpOutcome.NotQueued;
-        }
-
-        if (found != FollowUpOutcome.Queued)
-        {
-            Log.FollowUpRefused(_logger, orderIdOrEventId, found == FollowUpOutcome.OriginalTooOld
-                ? $"the event it refers to is older than MetaConversions:FollowUps:Window ({_options.CurrentValue.FollowUps.Window})"
-                : "no event is remembered under that order ID or event ID: it was not queued, its name is not in MetaConversions:FollowUps:Events (default: Purchase), or it was forgotten (memory outbox restarted, or MetaConversions:FollowUps:Capacity reached)");
-            return found;
-        }
-
-        if (original!.ActionSource == ActionSource.App.WireName())
-        {
-            Log.FollowUpRefused(_logger, orderIdOrEventId, "it refers to an app event, and follow-ups of app events are not sent (Meta's value optimizations take web events)");
-            return FollowUpOutcome.NotQueued;
-        }
-
-        var data = FollowUpEvents.Seed(original);
-        change(data);
-        var followUp = FollowUpEvents.Create(sent!, original, data, _time.GetUtcNow());
-
-        // The ID is a digest of what the follow-up says: the same value queued twice is one event for Meta.
-        var custom = GraphEventWriter.CreateCustomData(data, out var problem);
-        if (problem is not null)
-        {
-            _observers.Refused(new RefusedEvent(followUp.EventName, original.EventId, original.ActionSource, Refusal.Invalid, problem));
-            return FollowUpOutcome.NotQueued;
-        }
-
-        var result = await EnqueueAsync(followUp, FollowUpEvents.EventIdOf(original, custom), host: null, cancellationToken).ConfigureAwait(false);
-        return result.Status == EnqueueStatus.Queued ? FollowUpOutcome.Queued : FollowUpOutcome.NotQueued;
+        return _options.CurrentValue.Enabled
+            ? _sentEvents.AppendToAsync(orderIdOrEventId, change, this, cancellationToken)
+            : ValueTask.FromResult(FollowUpOutcome.NotQueued);
     }
 
     /// <summary>The event with the query parameters that look like personal data removed from its URLs, counted; the same instance when there are none.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CapiMiddleware.Diagnostics;
+using CapiMiddleware.Dispatch;
 using CapiMiddleware.Events;
 using CapiMiddleware.Records;
 using Microsoft.Extensions.Logging;
@@ -8,9 +9,9 @@ using Microsoft.Extensions.Options;
 namespace CapiMiddleware.FollowUps;
 
 /// <summary>
-/// The index of events a later value may follow up (<c>MetaConversions:FollowUps</c>): each remembered event under
-/// <c>event:{event_id}</c> and, when it has one, <c>order:{order_id}</c>, in the outbox's store, for the window plus a
-/// day (so that a follow-up a little late is refused as too old rather than as unknown).
+/// The events a later value may follow up (<c>MetaConversions:FollowUps</c>), and the follow-ups themselves: each
+/// remembered event is kept under <c>event:{event_id}</c> and, when it has one, <c>order:{order_id}</c>, in the outbox's
+/// store, for the window plus a day (so that a follow-up a little late is refused as too old rather than as unknown).
 /// </summary>
 internal sealed class SentEvents
 {
@@ -56,26 +57,53 @@ internal sealed class SentEvents
     }
 
     /// <summary>
-    /// The remembered event under an order ID (first) or an event ID, with its wire form; or why there is none to
-    /// follow up: <see cref="FollowUpOutcome.OriginalUnknown"/>, <see cref="FollowUpOutcome.OriginalTooOld"/>.
+    /// Queues a follow-up of the event remembered under an order ID (first) or an event ID, through
+    /// <paramref name="queue"/> like any event; or says why not, in the outcome and the log.
     /// </summary>
-    public async ValueTask<(SentEvent? Sent, GraphEvent? Event, FollowUpOutcome Refusal)> FindAsync(string orderIdOrEventId, CancellationToken cancellationToken)
+    public async ValueTask<FollowUpOutcome> AppendToAsync(string orderIdOrEventId, Action<CustomData> change, ConversionQueue queue, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var sent = await _records.FindAsync(OrderKey(orderIdOrEventId), now, cancellationToken).ConfigureAwait(false)
-            ?? await _records.FindAsync(EventKey(orderIdOrEventId), now, cancellationToken).ConfigureAwait(false);
-        var queued = sent is null ? null : Decode(sent.Payload);
-        if (sent is null || queued is null)
+        SentEvent? sent;
+        try
         {
-            return (null, null, FollowUpOutcome.OriginalUnknown);
+            sent = await _records.FindAsync(OrderKey(orderIdOrEventId), now, cancellationToken).ConfigureAwait(false)
+                ?? await _records.FindAsync(EventKey(orderIdOrEventId), now, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.FollowUpIndexUnavailable(_logger, ex);
+            return FollowUpOutcome.NotQueued;
         }
 
-        if (now - DateTimeOffset.FromUnixTimeSeconds(queued.EventTime) > _options.CurrentValue.FollowUps.Window)
+        var window = _options.CurrentValue.FollowUps.Window;
+        var original = sent is null ? null : Decode(sent.Payload);
+        if (sent is null || original is null)
         {
-            return (sent, queued, FollowUpOutcome.OriginalTooOld);
+            Log.FollowUpRefused(_logger, orderIdOrEventId, "no event is remembered under that order ID or event ID: it was not queued, its name is not in MetaConversions:FollowUps:Events (default: Purchase), or it was forgotten (memory outbox restarted, or MetaConversions:FollowUps:Capacity reached)");
+            return FollowUpOutcome.OriginalUnknown;
         }
 
-        return (sent, queued, FollowUpOutcome.Queued);
+        if (now - DateTimeOffset.FromUnixTimeSeconds(original.EventTime) > window)
+        {
+            Log.FollowUpRefused(_logger, orderIdOrEventId, $"the event it refers to is older than MetaConversions:FollowUps:Window ({window})");
+            return FollowUpOutcome.OriginalTooOld;
+        }
+
+        if (original.ActionSource == ActionSource.App.WireName())
+        {
+            Log.FollowUpRefused(_logger, orderIdOrEventId, "it refers to an app event, and follow-ups of app events are not sent (Meta's value optimizations take web events)");
+            return FollowUpOutcome.NotQueued;
+        }
+
+        var data = FollowUpEvents.Seed(original);
+        change(data);
+        var followUp = FollowUpEvents.Create(sent, original, data, now);
+
+        // The ID is a digest of what the follow-up says: the same value queued twice is one event for Meta. A follow-up
+        // Meta would reject is refused by the queue, which says why.
+        var eventId = FollowUpEvents.EventIdOf(original, GraphEventWriter.CreateCustomData(data, out _));
+        var result = await queue.EnqueueAsync(followUp, eventId, host: null, cancellationToken).ConfigureAwait(false);
+        return result.Status == EnqueueStatus.Queued ? FollowUpOutcome.Queued : FollowUpOutcome.NotQueued;
     }
 
     private async ValueTask SaveAsync(GraphEvent queued, SentEvent sent, DateTimeOffset expiresAt, CancellationToken cancellationToken)
