@@ -27,6 +27,11 @@ export interface MetaContent {
   id: string;
   quantity?: number;
   item_price?: number;
+  title?: string;
+  description?: string;
+  brand?: string;
+  category?: string;
+  delivery_category?: 'in_store' | 'curbside' | 'home_delivery';
   [key: string]: unknown;
 }
 
@@ -43,6 +48,10 @@ export interface MetaEventData {
   content_category?: string;
   search_string?: string;
   status?: string | boolean;
+  item_number?: string;
+  delivery_category?: 'in_store' | 'curbside' | 'home_delivery';
+  net_revenue?: number;
+  predicted_ltv?: number;
   [key: string]: unknown;
 }
 

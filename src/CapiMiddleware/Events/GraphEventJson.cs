@@ -332,16 +332,8 @@ internal static class GraphEventJson
         }
     }
 
+    // An int is written as the same digits: the int? fields come here too.
     private static void NumberIfNotNull(JsonText json, ReadOnlySpan<byte> name, long? value)
-    {
-        if (value is { } number)
-        {
-            json.Name(name);
-            json.Number(number);
-        }
-    }
-
-    private static void NumberIfNotNull(JsonText json, ReadOnlySpan<byte> name, int? value)
     {
         if (value is { } number)
         {
