@@ -103,6 +103,7 @@ public static class MetaConversionsServiceCollectionExtensions
         services.TryAddSingleton<LibraryEndpointsMapping>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, EndpointSwitchPolicy>());
         services.TryAddSingleton<CapiMiddleware.Identity.CapturedIdentities>();
+        services.AddHostedService<CapiMiddleware.Hosting.LibraryWarmUp>();
         services.AddHostedService<OutboxSender>();
 
         // The pipeline's observers (IConversionObserver), told through ConversionObservers of what becomes of each event.

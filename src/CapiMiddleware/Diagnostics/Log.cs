@@ -184,13 +184,17 @@ internal static partial class Log
     [LoggerMessage(121, LogLevel.Error, "The Meta Conversions snippet, beacon and inspector are not served: they are endpoints, and app.MapMetaConversions() was not called (this application builder cannot map them by itself). Pages that render <meta-pixel /> load their snippet from /_capi/ and get a 404. Call endpoints.MapMetaConversions() in UseEndpoints(...).", EventName = "EndpointsNotMapped")]
     public static partial void EndpointsNotMapped(ILogger logger);
 
-    // 130-139: follow-up values on events already sent.
-    [LoggerMessage(130, LogLevel.Warning, "Could not remember {EventName} event {EventId} for follow-up values within MetaConversions:Outbox:EnqueueBudget (a save still under way finishes on its own); the event itself is queued, but a later value for it may be refused as unknown.", EventName = "FollowUpOriginalNotKept")]
+    // 150-159: follow-up values on events already sent.
+    [LoggerMessage(150, LogLevel.Warning, "Could not remember {EventName} event {EventId} for follow-up values within MetaConversions:Outbox:EnqueueBudget (a save still under way finishes on its own); the event itself is queued, but a later value for it may be refused as unknown.", EventName = "FollowUpOriginalNotKept")]
     public static partial void FollowUpOriginalNotKept(ILogger logger, Exception exception, string eventName, string eventId);
 
-    [LoggerMessage(131, LogLevel.Warning, "A follow-up value for '{Key}' was not queued: {Reason}.", EventName = "FollowUpRefused")]
+    [LoggerMessage(151, LogLevel.Warning, "A follow-up value for '{Key}' was not queued: {Reason}.", EventName = "FollowUpRefused")]
     public static partial void FollowUpRefused(ILogger logger, string key, string reason);
 
-    [LoggerMessage(132, LogLevel.Warning, "A follow-up value was not queued: the store of remembered events could not answer.", EventName = "FollowUpIndexUnavailable")]
+    [LoggerMessage(152, LogLevel.Warning, "A follow-up value was not queued: the store of remembered events could not answer.", EventName = "FollowUpIndexUnavailable")]
     public static partial void FollowUpIndexUnavailable(ILogger logger, Exception exception);
+
+    // 140-149: start-up.
+    [LoggerMessage(140, LogLevel.Warning, "Could not prepare the library at start-up; what it prepares is built on first use instead, and the first request waits for it.", EventName = "WarmUpFailed")]
+    public static partial void WarmUpFailed(ILogger logger, Exception exception);
 }

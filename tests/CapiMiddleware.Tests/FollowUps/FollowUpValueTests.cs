@@ -123,7 +123,7 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
         Assert.Equal(FollowUpOutcome.OriginalUnknown, await queue.AppendToAsync("lead-1", d => d.PredictedLtv = 1m)); // Lead is not listed
         Assert.Equal(FollowUpOutcome.OriginalTooOld, await queue.AppendToAsync("ord-old", d => d.NetRevenue = 1m));
 
-        var refusals = app.Logs.WithEventId(131).Select(l => l.Message).ToList();
+        var refusals = app.Logs.WithEventId(151).Select(l => l.Message).ToList();
         Assert.Equal(3, refusals.Count);
         Assert.Contains("'ord-never'", refusals[0]);
         Assert.Contains("MetaConversions:FollowUps:Events", refusals[0]);
