@@ -99,6 +99,7 @@ internal sealed class MetaConversionsOptionsValidator(IEnumerable<OutboxStoreReg
         ValidateOutbox(options.Outbox, failures);
         ValidateIdentities(options.Identities, failures);
         ValidateConsentAndCrawlers(options, failures);
+        DatasetQualityDefaults.Validate(options.DatasetQuality, failures);
 
         if (options.Inspector is null)
         {
