@@ -24,6 +24,7 @@ internal sealed class DatasetQualityFetcher : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<DatasetQualityFetcher> _logger;
     private readonly HashSet<string> _saidNoToken = new(StringComparer.Ordinal);
+    private readonly IDisposable? _onChange;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _saidOn;
 
@@ -39,7 +40,7 @@ internal sealed class DatasetQualityFetcher : BackgroundService
         _options = options;
         _time = time;
         _logger = logger;
-        options.OnChange(_ => Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult());
+        _onChange = options.OnChange(_ => Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult());
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -66,6 +67,12 @@ internal sealed class DatasetQualityFetcher : BackgroundService
 
             await WaitAsync(wait, changed, stoppingToken).ConfigureAwait(false);
         }
+    }
+
+    public override void Dispose()
+    {
+        _onChange?.Dispose();
+        base.Dispose();
     }
 
     /// <summary>Fetches every pixel that is due; returns how long until the next one is (null: until the options change).</summary>

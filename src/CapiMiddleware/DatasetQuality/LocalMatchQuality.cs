@@ -7,9 +7,10 @@ namespace CapiMiddleware.DatasetQuality;
 /// <summary>
 /// The library's own side of the comparison with Meta's Event Match Quality: per event name, how many events this
 /// process queued, their average estimated score (<see cref="MatchQuality"/>) and how many carried each identifier. An
-/// observer of the queue; counts since start, in memory, for at most <see cref="MaxEventNames"/> event names.
+/// observer of the queue; counts since start, in memory, for at most <see cref="MaxEventNames"/> event names, and only
+/// while Dataset Quality is on (nothing to compare with otherwise).
 /// </summary>
-internal sealed class LocalMatchQuality : IConversionObserver
+internal sealed class LocalMatchQuality(Microsoft.Extensions.Options.IOptionsMonitor<MetaConversionsOptions> options) : IConversionObserver
 {
     public const int MaxEventNames = 100;
 
@@ -47,6 +48,11 @@ internal sealed class LocalMatchQuality : IConversionObserver
 
     void IConversionObserver.Queued(OutboxEntry entry, GraphEvent graphEvent, MatchQuality quality, EventIdSource idSource)
     {
+        if (!options.CurrentValue.DatasetQuality.Enabled)
+        {
+            return;
+        }
+
         lock (_gate)
         {
             if (!_byName.TryGetValue(graphEvent.EventName, out var tally))
