@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using CapiMiddleware.Dispatch;
 
 namespace CapiMiddleware.DatasetQuality;
@@ -109,13 +108,13 @@ internal sealed class DatasetQualityClient(IHttpClientFactory httpClientFactory,
         var status = (int)response.StatusCode;
         if (response.StatusCode == HttpStatusCode.OK)
         {
-            var report = TryParse(body, DatasetQualityJsonContext.Default.DatasetQualityResponse);
+            var report = GraphApiClient.TryParse(body, DatasetQualityJsonContext.Default.DatasetQualityResponse);
             return report?.Web is not null
                 ? FetchResult.Fetched(report)
                 : new FetchResult(null, FetchFailure.Unreadable, "HTTP 200 with a body that is not Meta's Dataset Quality answer (no \"web\" list).");
         }
 
-        var error = TryParse(body, DatasetQualityJsonContext.Default.GraphErrorEnvelope)?.Error;
+        var error = GraphApiClient.TryParse(body, DatasetQualityJsonContext.Default.GraphErrorEnvelope)?.Error;
         var retryAfter = response.Headers.RetryAfter is { } header
             ? header.Delta ?? (header.Date is { } date ? date - time.GetUtcNow() : null)
             : null;
@@ -158,17 +157,4 @@ internal sealed class DatasetQualityClient(IHttpClientFactory httpClientFactory,
     /// <summary>Graph does not echo tokens, but a message that ever did must not carry it into the log.</summary>
     private static string Scrub(string? message, string accessToken) =>
         string.IsNullOrEmpty(message) ? "no message" : message.Replace(accessToken, "[token]", StringComparison.Ordinal);
-
-    private static T? TryParse<T>(byte[] body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
-        where T : class
-    {
-        try
-        {
-            return body.Length == 0 ? null : JsonSerializer.Deserialize(body, type);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 }

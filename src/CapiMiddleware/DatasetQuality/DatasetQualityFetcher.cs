@@ -49,10 +49,10 @@ internal sealed class DatasetQualityFetcher : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             var changed = Volatile.Read(ref _changed).Task;
-            TimeSpan? wait;
+            DateTimeOffset? due;
             try
             {
-                wait = await RoundAsync(_options.CurrentValue, stoppingToken).ConfigureAwait(false);
+                due = await RoundAsync(_options.CurrentValue, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -62,10 +62,10 @@ internal sealed class DatasetQualityFetcher : BackgroundService
             {
                 // Never stops the host: a bug here costs the figures, not the application.
                 Log.DatasetQualityRoundFailed(_logger, ex);
-                wait = DatasetQualityDefaults.RetryBaseDelay;
+                due = _time.GetUtcNow() + DatasetQualityDefaults.RetryBaseDelay;
             }
 
-            await WaitAsync(wait, changed, stoppingToken).ConfigureAwait(false);
+            await WaitAsync(due, changed, stoppingToken).ConfigureAwait(false);
         }
     }
 
@@ -75,8 +75,8 @@ internal sealed class DatasetQualityFetcher : BackgroundService
         base.Dispose();
     }
 
-    /// <summary>Fetches every pixel that is due; returns how long until the next one is (null: until the options change).</summary>
-    internal async Task<TimeSpan?> RoundAsync(MetaConversionsOptions options, CancellationToken cancellationToken)
+    /// <summary>Fetches every pixel that is due; returns when the next one is (null: none until the options change).</summary>
+    internal async Task<DateTimeOffset?> RoundAsync(MetaConversionsOptions options, CancellationToken cancellationToken)
     {
         var settings = options.DatasetQuality;
         if (!options.Enabled || !settings.Enabled)
@@ -119,13 +119,7 @@ internal sealed class DatasetQualityFetcher : BackgroundService
             nextDue = nextDue is { } earlier && earlier < due ? earlier : due;
         }
 
-        if (nextDue is not { } next)
-        {
-            return null;
-        }
-
-        var delay = next - _time.GetUtcNow();
-        return delay > TimeSpan.Zero ? delay : TimeSpan.Zero;
+        return nextDue;
     }
 
     private async Task<PixelQuality> FetchAsync(MetaConversionsOptions options, string pixelId, string token, string? appSecret, PixelQuality state, CancellationToken cancellationToken)
@@ -203,11 +197,20 @@ internal sealed class DatasetQualityFetcher : BackgroundService
         return delay < longest ? delay : longest;
     }
 
-    private async Task WaitAsync(TimeSpan? wait, Task changed, CancellationToken stoppingToken)
+    /// <summary>Waits until <paramref name="due"/> on the app's clock (forever when null), the options change, or the host stops.</summary>
+    private async Task WaitAsync(DateTimeOffset? due, Task changed, CancellationToken stoppingToken)
     {
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var delay = wait is { } due ? Task.Delay(due, _time, cancel.Token) : Task.Delay(Timeout.InfiniteTimeSpan, cancel.Token);
-        await Task.WhenAny(delay, changed).ConfigureAwait(false);
+        var delay = due is { } at
+            ? Task.Delay(at - _time.GetUtcNow() is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero, _time, cancel.Token)
+            : Task.Delay(Timeout.InfiniteTimeSpan, cancel.Token);
+
+        // A clock moved on between reading it and setting the timer would set it too late: look again once it is set.
+        if (due is not { } dueAt || _time.GetUtcNow() < dueAt)
+        {
+            await Task.WhenAny(delay, changed).ConfigureAwait(false);
+        }
+
         await cancel.CancelAsync().ConfigureAwait(false);
         await delay.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
     }

@@ -201,18 +201,6 @@ internal static class DatasetQualityJson
         }
     }
 
-    private static void WriteNumber(Utf8JsonWriter json, string name, long? value)
-    {
-        if (value is { } number)
-        {
-            json.WriteNumber(name, number);
-        }
-        else
-        {
-            json.WriteNull(name);
-        }
-    }
-
     private static void WriteTime(Utf8JsonWriter json, string name, DateTimeOffset? value)
     {
         if (value is { } time)
