@@ -260,6 +260,25 @@ public sealed class DatasetQualityTests
     }
 
     [Fact]
+    public async Task The_Dataset_Quality_token_s_app_secret_proves_it_in_appsecret_proof_and_the_secret_stays_home()
+    {
+        await using var test = await StartAsync(
+            configure: o =>
+            {
+                o.DatasetQuality.AccessToken = "quality-token";
+                o.DatasetQuality.AppSecret = "quality-app-secret";
+            },
+            graph: new FakeGraphApiOptions { DatasetQualityAccessToken = "quality-token" });
+
+        await test.FetchedAsync(1);
+
+        var request = Assert.Single(test.Graph.DatasetQualityRequests);
+        Assert.Equal(CapiMiddleware.Dispatch.GraphRequestBody.AppSecretProof("quality-token", "quality-app-secret"), QueryOf(request, "appsecret_proof"));
+        Assert.DoesNotContain("quality-app-secret", request.Path + request.QueryString + string.Concat(request.Headers.Values), StringComparison.Ordinal);
+        Assert.DoesNotContain("quality-app-secret", test.App.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Off_by_default_nothing_is_fetched_and_the_summary_says_so()
     {
         await using var test = await StartAsync(configure: o => o.DatasetQuality.Enabled = false);
