@@ -13,6 +13,12 @@ public sealed class FakeGraphApiOptions
     public IReadOnlyDictionary<string, string> PixelAccessTokens { get; set; } = new Dictionary<string, string>();
 
     /// <summary>
+    /// The token every Dataset Quality request must carry, when it differs from the one events are sent with.
+    /// The default value is <see langword="null"/>: the dataset's own token, else <see cref="ExpectedAccessToken"/>.
+    /// </summary>
+    public string? DatasetQualityAccessToken { get; set; }
+
+    /// <summary>
     /// The Graph API version every request must use, e.g. <c>"v24.0"</c>.
     /// The default value is <see langword="null"/>: any version of the form <c>vNN.N</c>.
     /// </summary>

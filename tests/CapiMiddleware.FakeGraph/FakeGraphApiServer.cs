@@ -16,7 +16,8 @@ using Microsoft.Extensions.Logging;
 namespace CapiMiddleware.FakeGraph;
 
 /// <summary>
-/// A fake Meta Graph API on loopback Kestrel: validates <c>POST /{version}/{pixelId}/events</c> like Meta,
+/// A fake Meta Graph API on loopback Kestrel: validates <c>POST /{version}/{pixelId}/events</c> like Meta, answers
+/// <c>GET /{version}/dataset_quality</c> as Meta documents it (FakeGraphApiServer.DatasetQuality.cs),
 /// records every request, and answers scripted faults on demand; or, started with
 /// <see cref="FakeGraphApiOptions.CountOnly"/> for benchmarks, only counts the events it accepts. Either way it can be
 /// <see cref="Down"/> or refuse the token (<see cref="TokenRevoked"/>).
@@ -147,6 +148,7 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
             snapshot.TimeProvider = options.TimeProvider ?? TimeProvider.System;
             snapshot.CountOnly = options.CountOnly;
             snapshot.Tally = options.Tally;
+            snapshot.DatasetQualityAccessToken = options.DatasetQualityAccessToken;
         }
 
         if (snapshot.Tally is not null && !snapshot.CountOnly)
@@ -207,6 +209,7 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
             _requests.Clear();
             _acceptedEvents.Clear();
             _scripted.Clear();
+            _datasetQualityScripted.Clear();
             _responder = null;
         }
     }
@@ -311,6 +314,12 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
             }
 
             var request = await RecordAsync(context).ConfigureAwait(false);
+            if (IsDatasetQuality(request.Path))
+            {
+                await AnswerDatasetQualityAsync(context, request, number, aborted.Token).ConfigureAwait(false);
+                return;
+            }
+
             var scripted = GraphState(number) ?? NextScriptedResponse(request);
             if (scripted is not null)
             {

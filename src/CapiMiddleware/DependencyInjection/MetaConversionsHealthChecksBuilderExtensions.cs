@@ -12,7 +12,9 @@ public static class MetaConversionsHealthChecksBuilderExtensions
     /// <see cref="HealthStatus.Healthy"/> while Meta accepts the events sent, and also before anything was sent, without
     /// an access token (nothing is sent then) and while the library is off. It is <see cref="HealthStatus.Degraded"/>
     /// while sends fail temporarily (network errors, time-outs, HTTP 5xx or 429, Graph's temporary codes; the events are
-    /// kept and sent again) or the outbox store cannot be read. It reports <paramref name="failureStatus"/> while Meta
+    /// kept and sent again) or the outbox store cannot be read, and, with Dataset Quality floors set
+    /// (<see cref="DatasetQualityOptions.MinimumMatchQuality"/>, <see cref="DatasetQualityOptions.MinimumEventCoverage"/>),
+    /// while Meta reports an event below one or its figures are older than three intervals. It reports <paramref name="failureStatus"/> while Meta
     /// refuses the access token (code 190) or a permission (codes 10, 200-299), until a send is accepted again. Its data
     /// holds the queue depth, the last success, and the last failure as Graph described it; never the token.
     /// </summary>

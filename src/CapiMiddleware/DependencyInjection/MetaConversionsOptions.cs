@@ -129,6 +129,12 @@ public sealed class MetaConversionsOptions
     /// <summary>The inspector page at <c>/_capi/inspector</c>: on in Development by default, behind a policy elsewhere.</summary>
     public InspectorOptions Inspector { get; set; } = new();
 
+    /// <summary>
+    /// Meta's Dataset Quality figures (Event Match Quality, event coverage, deduplication keys, data freshness,
+    /// additional conversions reported), fetched on a schedule and shown beside the library's own. Off by default.
+    /// </summary>
+    public DatasetQualityOptions DatasetQuality { get; set; } = new();
+
 
     /// <summary>Whether any pixel has a token, so events are sent rather than shown in the log.</summary>
     internal bool SendsToMeta => Dispatch.PixelRouting.For(this).AnySendsToMeta;

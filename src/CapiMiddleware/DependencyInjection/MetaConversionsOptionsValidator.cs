@@ -100,6 +100,7 @@ internal sealed class MetaConversionsOptionsValidator(IEnumerable<OutboxStoreReg
         ValidateIdentities(options.Identities, failures);
         ValidateFollowUps(options.FollowUps, failures);
         ValidateConsentAndCrawlers(options, failures);
+        DatasetQualityDefaults.Validate(options.DatasetQuality, failures);
 
         if (options.Inspector is null)
         {

@@ -106,6 +106,12 @@ public static class MetaConversionsServiceCollectionExtensions
         services.AddHostedService<CapiMiddleware.Hosting.LibraryWarmUp>();
         services.AddHostedService<OutboxSender>();
 
+        // Meta's Dataset Quality figures, fetched on a schedule while MetaConversions:DatasetQuality:Enabled is on.
+        services.TryAddSingleton<CapiMiddleware.DatasetQuality.DatasetQualityClient>();
+        services.TryAddSingleton<CapiMiddleware.DatasetQuality.DatasetQualityReports>();
+        services.TryAddSingleton<CapiMiddleware.DatasetQuality.LocalMatchQuality>();
+        services.AddHostedService<CapiMiddleware.DatasetQuality.DatasetQualityFetcher>();
+
         // The pipeline's observers (IConversionObserver), told through ConversionObservers of what becomes of each event.
         services.TryAddSingleton<ConversionLog>();
         services.TryAddSingleton<ConversionObservers>();
@@ -114,6 +120,7 @@ public static class MetaConversionsServiceCollectionExtensions
         services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<MatchDiagnostics>());
         services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<PixelReach>());
         services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<RecentEvents>());
+        services.AddSingleton<IConversionObserver>(sp => sp.GetRequiredService<CapiMiddleware.DatasetQuality.LocalMatchQuality>());
 
         // Razor Pages read the attribute through a page convention; apps without Razor Pages never resolve these options.
         services.Configure<RazorPagesOptions>(o => o.Conventions.Add(new MetaConversionPageConvention()));

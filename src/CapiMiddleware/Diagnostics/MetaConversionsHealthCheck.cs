@@ -16,7 +16,8 @@ namespace CapiMiddleware.Diagnostics;
 /// fallback (<see cref="FallbackOutboxStore"/>: the description names the store and the count), while sends fail
 /// temporarily (events are kept and sent again) or the outbox store cannot be read. The registration's failure status (Unhealthy unless chosen otherwise) while Meta refuses the token or
 /// a permission, until a send is accepted again. The data carries no secret: counts, times, and Graph's own description
-/// of the last failure.
+/// of the last failure. With Dataset Quality floors set (<see cref="DatasetQualityOptions"/>), Degraded while Meta reports
+/// an event below one, or while Meta's figures are older than three intervals; a failed fetch alone never makes it worse.
 /// </remarks>
 internal sealed class MetaConversionsHealthCheck : IHealthCheck
 {
@@ -24,9 +25,16 @@ internal sealed class MetaConversionsHealthCheck : IHealthCheck
     private readonly QueueDepth _queueDepth;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly FallbackOutboxStore? _fallback;
+    private readonly DatasetQuality.DatasetQualityReports? _datasetQuality;
 
-    public MetaConversionsHealthCheck(DeliveryHealth health, QueueDepth queueDepth, IOptionsMonitor<MetaConversionsOptions> options, IOutboxStore store)
+    public MetaConversionsHealthCheck(
+        DeliveryHealth health,
+        QueueDepth queueDepth,
+        IOptionsMonitor<MetaConversionsOptions> options,
+        IOutboxStore store,
+        DatasetQuality.DatasetQualityReports? datasetQuality = null)
     {
+        _datasetQuality = datasetQuality;
         _health = health;
         _queueDepth = queueDepth;
         _options = options;
@@ -54,9 +62,18 @@ internal sealed class MetaConversionsHealthCheck : IHealthCheck
             }
         }
 
+        // Meta's own figures below a floor the site set: Degraded, never worse (sending itself works).
+        var datasetQuality = _datasetQuality?.HealthProblem(options);
+        if (datasetQuality is not null)
+        {
+            data["dataset_quality"] = datasetQuality;
+        }
+
         if (!options.SendsToMeta)
         {
-            return HealthCheckResult.Healthy("No MetaConversions:AccessToken is set: events are written to the log, not sent.", data);
+            return datasetQuality is null
+                ? HealthCheckResult.Healthy("No MetaConversions:AccessToken is set: events are written to the log, not sent.", data)
+                : HealthCheckResult.Degraded(datasetQuality, data: data);
         }
 
         if (state.Paused is { } paused)
@@ -86,6 +103,11 @@ internal sealed class MetaConversionsHealthCheck : IHealthCheck
         if (depth.Failure is { } failure)
         {
             return HealthCheckResult.Degraded($"The outbox store cannot be read ({failure}).", data: data);
+        }
+
+        if (datasetQuality is not null)
+        {
+            return HealthCheckResult.Degraded(datasetQuality, data: data);
         }
 
         return HealthCheckResult.Healthy(state.LastSuccess is null ? "Nothing sent yet." : "Meta accepts the events sent.", data);

@@ -181,7 +181,8 @@ internal sealed class GraphApiClient : IConversionTransport
         return header?.Date is { } date ? date - _time.GetUtcNow() : null;
     }
 
-    private static T? TryParse<T>(byte[] body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    /// <summary>Graph's JSON answer, or null when the body is empty or not that JSON.</summary>
+    internal static T? TryParse<T>(byte[] body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
         where T : class
     {
         try

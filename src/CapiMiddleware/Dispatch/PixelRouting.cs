@@ -60,6 +60,7 @@ internal sealed class PixelRouting
             all.Add((route, hosts is { Count: > 0 } ? hosts : null));
         }
 
+        Configured = [.. all.Select(p => p.Route)];
         _everyHost = _byId.Count == 0 ? [_fallback] : [.. all.Where(p => p.Hosts is null).Select(p => p.Route)];
         AnySendsToMeta = _fallback.SendsToMeta || _byId.Values.Any(r => r.SendsToMeta);
         _byHost = new Dictionary<string, PixelRoute[]>(StringComparer.OrdinalIgnoreCase);
@@ -71,6 +72,9 @@ internal sealed class PixelRouting
 
     /// <summary>Whether any pixel (or, with none configured, the shared settings) has an access token.</summary>
     public bool AnySendsToMeta { get; }
+
+    /// <summary>Every configured pixel, in configuration order; empty when none is.</summary>
+    public IReadOnlyList<PixelRoute> Configured { get; }
 
     /// <summary>Whether more than one pixel is configured.</summary>
     public bool HasSeveral => _byId.Count > 1;

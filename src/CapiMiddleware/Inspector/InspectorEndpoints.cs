@@ -33,13 +33,24 @@ internal sealed class InspectorEndpoints
 
     private readonly RecentEvents _events;
     private readonly PixelReach _reach;
+    private readonly DatasetQuality.DatasetQualityReports _datasetQuality;
+    private readonly DatasetQuality.LocalMatchQuality _localQuality;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly ILogger<InspectorEndpoints> _logger;
     private readonly TimeProvider _time;
     private readonly LogThrottle _policyMissing = new(LogThrottle.PerMinute);
 
-    public InspectorEndpoints(RecentEvents events, PixelReach reach, IOptionsMonitor<MetaConversionsOptions> options, TimeProvider time, ILogger<InspectorEndpoints> logger)
+    public InspectorEndpoints(
+        RecentEvents events,
+        PixelReach reach,
+        DatasetQuality.DatasetQualityReports datasetQuality,
+        DatasetQuality.LocalMatchQuality localQuality,
+        IOptionsMonitor<MetaConversionsOptions> options,
+        TimeProvider time,
+        ILogger<InspectorEndpoints> logger)
     {
+        _datasetQuality = datasetQuality;
+        _localQuality = localQuality;
         _time = time;
         _reach = reach;
         _events = events;
@@ -219,11 +230,21 @@ internal sealed class InspectorEndpoints
     private Task WriteEventsAsync(HttpContext context)
     {
         var since = long.TryParse(context.Request.Query["since"], out var version) ? version : 0;
-        return WriteJsonAsync(context, body => InspectorJson.WriteEvents(body, _events.Since(since), _options.CurrentValue, _reach.Snapshot()));
+        var options = _options.CurrentValue;
+        var reach = _reach.Snapshot();
+        return WriteJsonAsync(context, body => InspectorJson.WriteEvents(body, _events.Since(since), options, reach, DatasetQualityWriter(options, reach)));
     }
 
-    private Task WriteSummaryAsync(HttpContext context) =>
-        WriteJsonAsync(context, body => InspectorJson.WriteSummary(body, _reach.Snapshot()));
+    private Task WriteSummaryAsync(HttpContext context)
+    {
+        var options = _options.CurrentValue;
+        var reach = _reach.Snapshot();
+        return WriteJsonAsync(context, body => InspectorJson.WriteSummary(body, reach, DatasetQualityWriter(options, reach)));
+    }
+
+    /// <summary>Writes Meta's Dataset Quality figures beside the Pixel-reach counts they are compared with.</summary>
+    private Action<System.Text.Json.Utf8JsonWriter> DatasetQualityWriter(MetaConversionsOptions options, PixelReachSummary reach) =>
+        json => DatasetQuality.DatasetQualityJson.Write(json, options, _datasetQuality.Snapshot(options), _localQuality, reach);
 
     /// <summary>A JSON answer (headers only for HEAD); the caching and security headers are set in <see cref="ServeAsync"/>.</summary>
     private static Task WriteJsonAsync(HttpContext context, Action<System.IO.Pipelines.PipeWriter> write)

@@ -14,21 +14,22 @@ internal static class InspectorJson
 {
     /// <summary>
     /// <c>/_capi/inspector/summary.json</c>, for dashboards: <c>pageViews</c>, <c>pixelBlocked</c>, and per event name
-    /// <c>both</c> and <c>serverOnly</c>.
+    /// <c>both</c> and <c>serverOnly</c>; then <c>datasetQuality</c>, Meta's own figures beside them
+    /// (<see cref="DatasetQuality.DatasetQualityJson"/>), written by <paramref name="datasetQuality"/>.
     /// </summary>
-    public static void WriteSummary(IBufferWriter<byte> output, PixelReachSummary summary)
+    public static void WriteSummary(IBufferWriter<byte> output, PixelReachSummary summary, Action<Utf8JsonWriter>? datasetQuality = null)
     {
         using var json = new Utf8JsonWriter(output);
-        WriteSummary(json, summary);
+        WriteSummary(json, summary, datasetQuality);
     }
 
-    public static void WriteEvents(IBufferWriter<byte> output, InspectorSnapshot snapshot, MetaConversionsOptions options, PixelReachSummary summary)
+    public static void WriteEvents(IBufferWriter<byte> output, InspectorSnapshot snapshot, MetaConversionsOptions options, PixelReachSummary summary, Action<Utf8JsonWriter>? datasetQuality = null)
     {
         using var json = new Utf8JsonWriter(output);
         json.WriteStartObject();
         json.WriteBoolean("reportsPixelBlocking", options.ReportPixelBlocking);
         json.WritePropertyName("summary");
-        WriteSummary(json, summary);
+        WriteSummary(json, summary, datasetQuality);
         json.WriteNumber("version", snapshot.Version);
         json.WriteBoolean("full", snapshot.Full);
         json.WriteNumber("oldestSequence", snapshot.OldestSequence);
@@ -137,7 +138,7 @@ internal static class InspectorJson
         _ => "invalid",
     };
 
-    private static void WriteSummary(Utf8JsonWriter json, PixelReachSummary summary)
+    private static void WriteSummary(Utf8JsonWriter json, PixelReachSummary summary, Action<Utf8JsonWriter>? datasetQuality)
     {
         json.WriteStartObject();
         json.WriteNumber("pageViews", summary.PageViews);
@@ -152,6 +153,7 @@ internal static class InspectorJson
         }
 
         json.WriteEndObject();
+        datasetQuality?.Invoke(json);
         json.WriteEndObject();
     }
 

@@ -11,6 +11,8 @@
   var mode = document.getElementById('mode');
   var live = document.getElementById('live');
   var reach = document.getElementById('reach');
+  var metaView = document.getElementById('meta-view');
+  var metaViewShown = null; // the JSON last rendered, so an unchanged view is not rebuilt every second
   var cards = new Map(); // eventName + '\n' + eventId -> { event, element }
   var version = 0;
 
@@ -64,6 +66,133 @@
       parts.push(n.serverOnly + ' of ' + (n.both + n.serverOnly) + ' ' + name + ' events reached Meta only through the server');
     });
     reach.textContent = parts.join('; ') + '.';
+  }
+
+  function number(value, digits) {
+    return value === null || value === undefined ? '—' : Number(value).toFixed(digits === undefined ? 1 : digits).replace(/\.0$/, '');
+  }
+
+  function pct(value) {
+    return value === null || value === undefined ? '—' : number(value) + '%';
+  }
+
+  function when(iso) {
+    return iso ? time(iso) : '—';
+  }
+
+  // Meta's Dataset Quality figures per pixel, beside the library's own: its match quality estimate and identifier
+  // coverage for the same event name, and the browser/server pairing the beacons saw.
+  function showMetaView(dq) {
+    var json = JSON.stringify(dq || null);
+    if (json === metaViewShown) return;
+    metaViewShown = json;
+    metaView.textContent = '';
+    if (!dq || !dq.enabled) {
+      metaView.setAttribute('data-state', 'off');
+      metaView.appendChild(el('p', 'meta-off', "Meta's view: not enabled. Set MetaConversions:DatasetQuality:Enabled to fetch Meta's own " +
+        'match quality, event coverage and deduplication figures (Dataset Quality API).'));
+      return;
+    }
+    metaView.setAttribute('data-state', 'on');
+    dq.pixels.forEach(function (p) { metaView.appendChild(metaPixel(p, dq.floors || {})); });
+  }
+
+  function metaPixel(p, floors) {
+    var box = el('div', 'meta-pixel');
+    box.setAttribute('data-pixel-id', p.pixelId);
+    box.setAttribute('data-status', p.status);
+    box.appendChild(el('h2', null, "Meta's view of pixel " + p.pixelId));
+    var state;
+    if (p.status === 'noToken') {
+      state = 'Not fetched: no access token for this pixel (MetaConversions:DatasetQuality:AccessToken).';
+    } else if (p.status === 'notFetchedYet') {
+      state = 'Not fetched yet' + (p.nextAttemptAt ? ': next attempt at ' + when(p.nextAttemptAt) : '') + '.';
+    } else {
+      state = (p.fetchedAt ? 'Fetched at ' + when(p.fetchedAt) : 'Never fetched') + ' · next at ' + when(p.nextAttemptAt);
+      if (p.status === 'failed') state += ' · last error (' + p.consecutiveFailures + ' in a row): ' + p.lastError;
+    }
+    box.appendChild(el('p', 'meta-state' + (p.status === 'failed' ? ' error' : ''), state));
+    if (!p.events.length) {
+      if (p.status === 'fetched') box.appendChild(el('p', 'meta-state', 'Meta reports no web events for this dataset.'));
+      return box;
+    }
+
+    var table = el('table', 'meta-table');
+    var head = el('tr');
+    ['Event', 'Match quality: Meta / library', 'Match keys: Meta (library)', 'Event coverage (goal)',
+      'Dedup keys: browser / server / deduplicated', 'Seen by beacons: both / server only', 'Freshness', 'Additional conversions']
+      .forEach(function (title) { head.appendChild(el('th', null, title)); });
+    table.appendChild(el('thead')).appendChild(head);
+    var body = table.appendChild(el('tbody'));
+    var diagnostics = [];
+    p.events.forEach(function (e) {
+      var row = el('tr');
+      row.setAttribute('data-event-name', e.eventName);
+      row.appendChild(el('th', 'meta-event', e.eventName));
+
+      var mq = e.matchQuality || {};
+      var score = el('td', 'meta-score');
+      var meta = el('span', 'meta-figure', mq.compositeScore === null ? '—' : number(mq.compositeScore) + '/10');
+      if (mq.compositeScore !== null && floors.matchQuality !== null && mq.compositeScore < floors.matchQuality) meta.classList.add('below');
+      score.appendChild(meta);
+      score.appendChild(el('span', 'local-figure', e.localMatchQuality
+        ? ' / ' + number(e.localMatchQuality.averageScore) + ' (' + e.localMatchQuality.events + (e.localMatchQuality.events === 1 ? ' event)' : ' events)') : ' / —'));
+      row.appendChild(score);
+
+      var keys = el('td', 'meta-keys');
+      (mq.matchKeys || []).forEach(function (k) {
+        var chip = el('span', 'meta-key', k.identifier + ' ' + pct(k.coverage) + (k.localCoverage !== null ? ' (' + pct(k.localCoverage) + ')' : ''));
+        if (k.potentialAcrIncreaseDescription) chip.title = k.potentialAcrIncreaseDescription;
+        keys.appendChild(chip);
+      });
+      if (!keys.childNodes.length) keys.textContent = '—';
+      row.appendChild(keys);
+
+      var cov = el('td', 'meta-coverage');
+      if (e.eventCoverage) {
+        var c = el('span', 'meta-figure', pct(e.eventCoverage.percentage));
+        var goal = floors.eventCoverage !== null ? floors.eventCoverage : e.eventCoverage.goalPercentage;
+        if (goal !== null && e.eventCoverage.percentage !== null && e.eventCoverage.percentage < goal) c.classList.add('below');
+        cov.appendChild(c);
+        cov.appendChild(document.createTextNode(' (' + pct(e.eventCoverage.goalPercentage) + ')'));
+        cov.title = [e.eventCoverage.description, e.eventCoverage.potentialAcrIncreaseDescription].filter(Boolean).join(' ');
+      } else {
+        cov.textContent = '—';
+      }
+      row.appendChild(cov);
+
+      var dedupe = el('td', 'meta-dedupe');
+      (e.dedupeKeys || []).forEach(function (k) {
+        dedupe.appendChild(el('span', 'meta-key', k.dedupeKey + ' ' + pct(k.browserEvents) + ' / ' + pct(k.serverEvents) + ' / ' + pct(k.overallBrowserCoverage)));
+      });
+      if (!dedupe.childNodes.length) dedupe.textContent = '—';
+      row.appendChild(dedupe);
+
+      row.appendChild(el('td', 'local-reach', e.pixelReach ? e.pixelReach.both + ' / ' + e.pixelReach.serverOnly : '—'));
+      var fresh = el('td', 'meta-freshness', e.dataFreshness ? String(e.dataFreshness.uploadFrequency || '—').replace(/_/g, ' ') : '—');
+      if (e.dataFreshness && e.dataFreshness.description) fresh.title = e.dataFreshness.description;
+      row.appendChild(fresh);
+      var acr = el('td', 'meta-acr', e.acr ? '+' + pct(e.acr.percentage)
+        : e.potentialAcrIncrease ? 'up to +' + pct(e.potentialAcrIncrease.percentage) + ' if sent by the server' : '—');
+      acr.title = (e.acr || e.potentialAcrIncrease || {}).description || '';
+      row.appendChild(acr);
+      body.appendChild(row);
+
+      (mq.diagnostics || []).forEach(function (d) { diagnostics.push({ eventName: e.eventName, d: d }); });
+    });
+    box.appendChild(table);
+
+    if (diagnostics.length) {
+      var list = el('ul', 'meta-diagnostics');
+      diagnostics.forEach(function (x) {
+        var item = el('li');
+        item.appendChild(el('strong', null, x.eventName + ': ' + x.d.name));
+        item.appendChild(document.createTextNode(' (' + pct(x.d.percentage) + ' of ' + number(x.d.totalEventCount, 0) + ' events). ' + (x.d.solution || x.d.description || '')));
+        list.appendChild(item);
+      });
+      box.appendChild(list);
+    }
+    return box;
   }
 
   function el(tag, className, text) {
@@ -193,6 +322,7 @@
 
     version = data.version;
     showReach(data);
+    showMetaView(data.summary && data.summary.datasetQuality);
     empty.hidden = cards.size > 0;
     mode.textContent = data.sendsToMeta
       ? 'Sending to Meta, pixel ' + data.pixelId + (data.testEventCode ? ', test event code ' + data.testEventCode : '') + '.'

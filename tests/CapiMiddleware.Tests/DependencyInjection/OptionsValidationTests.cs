@@ -51,6 +51,13 @@ public sealed class OptionsValidationTests
     [InlineData("ClientIpEndpoint", "ftp://ipv6.example.com/ip", "MetaConversions:ClientIpEndpoint")]
     [InlineData("ClientIpEndpoint", "//ipv6.example.com/ip", "MetaConversions:ClientIpEndpoint")]
     [InlineData("PersonalDataQueryParameters:0", " ", "MetaConversions:PersonalDataQueryParameters")]
+    [InlineData("DatasetQuality:Interval", "00:04:59", "MetaConversions:DatasetQuality:Interval must be from 00:05:00 to 1.00:00:00")]
+    [InlineData("DatasetQuality:Interval", "1.00:00:01", "MetaConversions:DatasetQuality:Interval")]
+    [InlineData("DatasetQuality:MinimumMatchQuality", "11", "MetaConversions:DatasetQuality:MinimumMatchQuality must be from 0 to 10")]
+    [InlineData("DatasetQuality:MinimumEventCoverage", "-1", "MetaConversions:DatasetQuality:MinimumEventCoverage must be a percentage from 0 to 100")]
+    [InlineData("DatasetQuality:AgentName", "Partner_Name", "MetaConversions:DatasetQuality:AgentName must be the normalized partner_agent")]
+    [InlineData("DatasetQuality:AppSecret", "s3cr3t", "MetaConversions:DatasetQuality:AppSecret is set but MetaConversions:DatasetQuality:AccessToken is not")]
+    [InlineData("DatasetQuality:EventNames:0", " ", "MetaConversions:DatasetQuality:EventNames")]
     public async Task A_bad_setting_stops_the_app_naming_the_setting(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithConfigurationAsync(new() { [key] = value }));

@@ -50,10 +50,19 @@ public class SampleApp<TEntryPoint> : IAsyncLifetime
     /// <summary>Whether the shop has an access token and sends to the fake Graph API, or runs on its embedded defaults.</summary>
     protected virtual bool SendsToGraph => true;
 
+    /// <summary>More configuration of the app, as <c>MetaConversions__*</c> variables would set it. The default value is none.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
+
+    /// <summary>Prepares the fake Graph API before the app starts (answers the app asks for at start).</summary>
+    protected virtual void PrepareGraph(FakeGraphApiServer graph)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         Graph = await FakeGraphApiServer.StartAsync();
-        _factory = new Factory(Graph, Logs, SendsToGraph, Posts);
+        PrepareGraph(Graph);
+        _factory = new Factory(Graph, Logs, SendsToGraph, Posts, Settings);
         // The port comes from configuration (urls, below), not UseKestrel(0): that overload clears the server's addresses
         // after the app has started binding them on its own thread, and throws when the bind wins (dotnet/aspnetcore
         // #67714, seen once on CI here).
@@ -98,7 +107,7 @@ public class SampleApp<TEntryPoint> : IAsyncLifetime
         return Assert.Single(MainPixel(), Matches);
     }
 
-    private sealed class Factory(FakeGraphApiServer graph, LogCapture logs, bool sendsToGraph, ConcurrentQueue<ReceivedPost> posts)
+    private sealed class Factory(FakeGraphApiServer graph, LogCapture logs, bool sendsToGraph, ConcurrentQueue<ReceivedPost> posts, IReadOnlyDictionary<string, string> settings)
         : WebApplicationFactory<TEntryPoint>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -118,6 +127,11 @@ public class SampleApp<TEntryPoint> : IAsyncLifetime
             builder.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
             builder.UseSetting("MetaConversions:FlushInterval", "00:00:00.050");
             builder.UseSetting("MetaConversions:RetryBaseDelay", "00:00:00.010");
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+
             builder.ConfigureLogging(l => l.AddProvider(logs));
         }
     }
@@ -149,6 +163,19 @@ internal sealed class RecordPosts(ConcurrentQueue<ReceivedPost> posts) : IStartu
 
 /// <summary>The sample shop (samples/Shop).</summary>
 public class SampleShop : SampleApp<Program>;
+
+/// <summary>The sample shop with Meta's Dataset Quality figures on, the fake Graph answering Meta's examples for its pixel.</summary>
+public sealed class DatasetQualitySampleShop : SampleShop
+{
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["MetaConversions:DatasetQuality:Enabled"] = "true",
+        ["MetaConversions:DatasetQuality:MinimumMatchQuality"] = "6",
+        ["MetaConversions:DatasetQuality:MinimumEventCoverage"] = "75",
+    };
+
+    protected override void PrepareGraph(FakeGraphApiServer graph) => graph.SetDatasetQuality(MainPixelId, DatasetQualityExamples.EveryField);
+}
 
 /// <summary>The sample on its embedded defaults, as `dotnet run` starts it: no access token, events shown in the log.</summary>
 public sealed class ShowOnlySampleShop : SampleShop
