@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace MinimalApi;
 
@@ -10,6 +12,30 @@ public sealed record Signup(string? Email);
 /// <param name="Email">Where to answer.</param>
 /// <param name="Text">The message.</param>
 public sealed record ContactMessage(string? Email, string? Text);
+
+/// <summary>The answer to a signup the sample accepted.</summary>
+/// <param name="Subscribed">Always true.</param>
+public sealed record Subscription(bool Subscribed);
+
+/// <summary>The answer to a contact message the sample accepted: the server event's ID, for the page's Pixel copy.</summary>
+/// <param name="EventId">The Contact event's ID.</param>
+public sealed record ContactReceipt(string EventId);
+
+/// <summary>Why a request was refused.</summary>
+/// <param name="Error">What was wrong, for a person.</param>
+public sealed record Problem(string Error);
+
+/// <summary>
+/// The JSON the endpoints read and write, described at compile time: a Native AOT program has no reflection-based
+/// serializer (Program.cs puts this first in the minimal APIs' JSON options).
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(Signup))]
+[JsonSerializable(typeof(ContactMessage))]
+[JsonSerializable(typeof(Subscription))]
+[JsonSerializable(typeof(ContactReceipt))]
+[JsonSerializable(typeof(Problem))]
+public sealed partial class SampleJsonContext : JsonSerializerContext;
 
 /// <summary>The sample's stand-in for a newsletter service: it keeps subscribers in memory.</summary>
 public sealed class Newsletter

@@ -8,6 +8,7 @@ builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning); // keep the
 // access token set (the default), nothing is sent: each batch is shown in the console as it would be posted.
 builder.Services.AddMetaConversions(builder.Configuration.GetSection("MetaConversions"));
 builder.Services.AddSingleton<Newsletter>();
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, SampleJsonContext.Default));
 
 var app = builder.Build();
 
@@ -22,11 +23,11 @@ app.MapPost("/api/newsletter", (HttpContext http, Signup signup, Newsletter news
 {
     if (!newsletter.Subscribe(signup.Email))
     {
-        return Results.BadRequest(new { error = "An email address is required." });
+        return Results.BadRequest(new Problem("An email address is required."));
     }
 
     http.MetaConversion().WithUser(u => u.Email = signup.Email);
-    return Results.Ok(new { subscribed = true });
+    return Results.Ok(new Subscription(Subscribed: true));
 }).WithMetaConversion(MetaEventNames.Lead, acceptBrowserEventId: true); // the page fires the Pixel's Lead first (metaCapi.track)
 
 // Declared in code: a Contact is reported only on the path where the message was accepted.
@@ -34,11 +35,11 @@ app.MapPost("/api/contact", (HttpContext http, ContactMessage message) =>
 {
     if (string.IsNullOrWhiteSpace(message.Text))
     {
-        return Results.BadRequest(new { error = "The message is empty." });
+        return Results.BadRequest(new Problem("The message is empty."));
     }
 
     var contact = http.MetaConversion(MetaEventNames.Contact).WithUser(u => u.Email = message.Email);
-    return Results.Ok(new { eventId = contact.EventId });
+    return Results.Ok(new ContactReceipt(contact.EventId));
 });
 
 app.Run();

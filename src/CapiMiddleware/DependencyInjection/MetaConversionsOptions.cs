@@ -140,7 +140,8 @@ public sealed class MetaConversionsOptions
     internal bool SendsToMeta => Dispatch.PixelRouting.For(this).AnySendsToMeta;
 
     /// <summary>Which pixels events go to, built from these options on first use (<see cref="Dispatch.PixelRouting.For"/>).</summary>
-    internal Dispatch.PixelRouting? Routing { get; set; }
+    /// <remarks>A field, as the configuration-binding generator binds every property it can reach, and this is no setting.</remarks>
+    internal Dispatch.PixelRouting? Routing;
 
     // ---- Consent, Limited Data Use and crawlers ----
 
@@ -181,7 +182,8 @@ public sealed class MetaConversionsOptions
     public IList<string> PersonalDataQueryParameters { get; set; } = [];
 
     /// <summary>The URL rules built from <see cref="PersonalDataQueryParameters"/> on first use.</summary>
-    internal Events.PersonalDataInUrls PersonalDataInUrls =>
+    /// <remarks>A method, as the configuration-binding generator binds every property it can reach, and this is no setting.</remarks>
+    internal Events.PersonalDataInUrls GetPersonalDataInUrls() =>
         _personalDataInUrls ??= PersonalDataQueryParameters is { Count: > 0 } names ? new Events.PersonalDataInUrls(names) : Events.PersonalDataInUrls.Default;
 
     private Events.PersonalDataInUrls? _personalDataInUrls;

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using CapiMiddleware;
 using CapiMiddleware.Dispatch.Outbox;
 
@@ -20,7 +21,7 @@ public static class OutboxStoreServiceCollectionExtensions
     /// <typeparam name="TStore">The store.</typeparam>
     /// <param name="services">The services.</param>
     /// <returns>The services, for chaining.</returns>
-    public static IServiceCollection AddOutboxStore<TStore>(this IServiceCollection services)
+    public static IServiceCollection AddOutboxStore<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TStore>(this IServiceCollection services)
         where TStore : class, IOutboxStore
     {
         ArgumentNullException.ThrowIfNull(services);

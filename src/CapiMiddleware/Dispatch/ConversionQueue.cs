@@ -81,7 +81,7 @@ internal sealed class ConversionQueue : IConversionQueue
     /// <summary>The event with the query parameters that look like personal data removed from its URLs, counted; the same instance when there are none.</summary>
     private ConversionEvent WithoutPersonalDataInUrls(ConversionEvent conversionEvent, string eventId, MetaConversionsOptions options)
     {
-        var rules = options.PersonalDataInUrls;
+        var rules = options.GetPersonalDataInUrls();
         var source = rules.Scrub(conversionEvent.EventSourceUrl, out var fromSource);
         var referrer = rules.Scrub(conversionEvent.ReferrerUrl, out var fromReferrer);
         if (fromSource + fromReferrer == 0)

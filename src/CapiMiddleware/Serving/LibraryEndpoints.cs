@@ -22,9 +22,12 @@ internal static class LibraryEndpoints
     {
         var snippet = MapSnippet(endpoints).AllowAnonymous();
         var beacon = MapBeacon(endpoints).AllowAnonymous();
-        var events = endpoints.MapPost(BrowserEvents.Path, (HttpContext context, BrowserEvents events) => events.ReceiveAsync(context))
+        // Request delegates, not handlers with parameters: those are bound by reflection (or by the application's request
+        // delegate generator, which does not see a library's calls), so they would not survive trimming or Native AOT.
+        var events = endpoints.MapPost(BrowserEvents.Path, static async context =>
+                await (await context.RequestServices.GetRequiredService<BrowserEvents>().ReceiveAsync(context)).ExecuteAsync(context))
             .ExcludeFromDescription().DisableAntiforgery().AllowAnonymous().WithDisplayName("Meta Conversions: events of shared pages");
-        var clientIp = endpoints.MapGet(ClientIpEcho.Path, ClientIpEcho.Answer)
+        var clientIp = endpoints.MapGet(ClientIpEcho.Path, static context => ClientIpEcho.Answer(context).ExecuteAsync(context))
             .ExcludeFromDescription().AllowAnonymous().WithDisplayName("Meta Conversions: the caller's IP address");
         var inspector = MapInspector(endpoints);
         return new MetaConversionsEndpointConventionBuilder(snippet, beacon, events, clientIp, inspector);

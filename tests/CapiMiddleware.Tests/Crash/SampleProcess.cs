@@ -6,8 +6,8 @@ using CapiMiddleware.Tests.Infrastructure;
 namespace CapiMiddleware.Tests.Crash;
 
 /// <summary>
-/// The sample shop as a separate OS process (<c>dotnet Shop.dll</c>), configured only through
-/// <c>MetaConversions__*</c> environment variables as a user would, and killable with SIGKILL.
+/// A sample as a separate OS process (the shop as <c>dotnet Shop.dll</c>, or a published native program), configured
+/// only through <c>MetaConversions__*</c> environment variables as a user would, and killable with SIGKILL.
 /// </summary>
 public sealed class SampleProcess : IAsyncDisposable
 {
@@ -21,14 +21,23 @@ public sealed class SampleProcess : IAsyncDisposable
 
     public Uri BaseUrl { get; }
 
-    public static async Task<SampleProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
+    /// <summary>The sample shop, built with the tests.</summary>
+    public static Task<SampleProcess> StartAsync(IReadOnlyDictionary<string, string> environment) =>
+        StartAsync("dotnet", [ShopDll], Path.GetDirectoryName(ShopDll)!, environment);
+
+    /// <summary>A program of its own (a Native AOT publish), run in its folder, which is its content root.</summary>
+    public static Task<SampleProcess> StartExecutableAsync(string path, IReadOnlyDictionary<string, string> environment) =>
+        StartAsync(path, [], Path.GetDirectoryName(path)!, environment);
+
+    private static async Task<SampleProcess> StartAsync(
+        string fileName, IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string> environment)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [ShopDll, "--urls", $"http://127.0.0.1:{port}"])
+        var start = new ProcessStartInfo(fileName, [.. arguments, "--urls", $"http://127.0.0.1:{port}"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(ShopDll)!,
+            WorkingDirectory = workingDirectory,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";

@@ -29,6 +29,13 @@ public static class Requires
         Prerequisite("redis-server", redis.Unavailable);
     }
 
+    /// <summary>The Native AOT toolchain for publishing a sample: Debian's <c>clang</c> (with <c>zlib1g-dev</c>, as CI installs them).</summary>
+    public static void NativeToolchain(Sample.NativeAotMinimalApi sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        Prerequisite("clang zlib1g-dev", sample.Unavailable);
+    }
+
     /// <summary>
     /// Goes on when <paramref name="unavailable"/> is null; otherwise skips the calling test, or fails it on CI, with
     /// <paramref name="unavailable"/> (which says how to install it) and the apt package <paramref name="aptPackage"/>.
