@@ -58,13 +58,7 @@ internal static class HarnessCommand
         var failed = false;
         foreach (var mode in Modes.Skip(1))
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-            {
-                start.ArgumentList.Add(typeof(HarnessCommand).Assembly.Location); // run as `dotnet X.dll`
-            }
-
-            start.ArgumentList.Add(mode);
+            var start = OwnProcess(mode);
             if (smoke)
             {
                 start.ArgumentList.Add("--smoke");
@@ -76,6 +70,23 @@ internal static class HarnessCommand
         }
 
         return failed ? 1 : 0;
+    }
+
+    /// <summary>This program again, as a child process with <paramref name="args"/>, however it was started.</summary>
+    public static ProcessStartInfo OwnProcess(params IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(HarnessCommand).Assembly.Location); // run as `dotnet X.dll`
+        }
+
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return start;
     }
 
     public static string Machine() =>
