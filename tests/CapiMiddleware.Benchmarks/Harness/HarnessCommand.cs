@@ -7,22 +7,27 @@ namespace CapiMiddleware.Benchmarks.Harness;
 /// The load harnesses, beside BenchmarkDotNet's micro-benchmarks:
 /// <c>dotnet run -c Release --project tests/CapiMiddleware.Benchmarks -- harness</c> runs them all, each in a process of
 /// its own, and prints the tables of docs/performance.md; <c>-- load</c>, <c>-- latency</c>, <c>-- outbox</c>, <c>-- pipeline</c>,
-/// <c>-- throughput</c>, <c>-- memory</c>, <c>-- soak</c> (ten minutes; see <see cref="Soak"/>) or <c>-- path</c> (the types one
-/// Purchase passes through: <see cref="PurchasePath"/>) runs one.
+/// <c>-- throughput</c>, <c>-- memory</c>, <c>-- soak</c> (ten minutes; see <see cref="Soak"/>), <c>-- path</c> (the types one
+/// Purchase passes through: <see cref="PurchasePath"/>) or <c>-- farm</c> (node processes on one Redis: <see cref="Farm"/>) runs one.
 /// <c>--smoke</c> makes each a run of a second or two that only proves the harness works (./test.sh); its figures mean
 /// nothing.
 /// </summary>
 internal static class HarnessCommand
 {
-    private static readonly string[] Modes = ["harness", "load", "latency", "outbox", "pipeline", "throughput", "memory", "soak", "path"];
+    private static readonly string[] Modes = ["harness", "load", "latency", "outbox", "pipeline", "throughput", "memory", "soak", "path", "farm"];
 
     /// <summary>What starts each line that states a figure against its target; a smoke run's says it means nothing.</summary>
     public static string ResultPrefix { get; private set; } = "RESULT";
 
-    public static bool IsHarness(string arg) => Modes.Contains(arg);
+    public static bool IsHarness(string arg) => Modes.Contains(arg) || arg == FarmNode.Mode;
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args[0] == FarmNode.Mode)
+        {
+            return await FarmNode.RunAsync(args); // its standard output is the farm's protocol: no heading
+        }
+
         var smoke = args.Contains("--smoke");
         ResultPrefix = smoke ? "RESULT (smoke run, meaningless)" : "RESULT";
         var mode = args[0];
@@ -44,6 +49,7 @@ internal static class HarnessCommand
             "memory" => await QueueMemory.RunAsync(smoke),
             "soak" => await Soak.RunAsync(args, smoke),
             "path" => await PurchasePath.RunAsync(smoke),
+            "farm" => await Farm.RunAsync(smoke),
             _ => throw new ArgumentOutOfRangeException(nameof(args), mode, "Not a harness."),
         };
         return passed ? 0 : 1;
