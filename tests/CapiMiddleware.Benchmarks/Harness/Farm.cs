@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.MemoryMappedFiles;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
@@ -282,16 +283,25 @@ internal static class Farm
             await Task.Delay(1);
         }
 
-        // Then at a moment when it holds leased entries, so that the others must take them over after the lease time-out
-        // (it may still acknowledge them between this look and the kill).
-        while (await HeldByAsync(redis, prefix, nodes[0]) == 0 && !producing[0].IsCompleted)
+        // Then at a moment when it holds leased entries, so that the others must take them over after the lease time-out:
+        // stopped (SIGSTOP) so that it acknowledges nothing more while the harness looks, killed if it holds some,
+        // let go on (SIGCONT) if not.
+        long held;
+        while (true)
         {
+            nodes[0].Signal(Node.Stop);
+            held = await HeldByAsync(redis, prefix, nodes[0]);
+            if (held > 0 || producing[0].IsCompleted)
+            {
+                break;
+            }
+
+            nodes[0].Signal(Node.Continue);
             await Task.Delay(1);
         }
 
         var midBurst = !producing[0].IsCompleted;
         nodes[0].Kill();
-        var held = await HeldByAsync(redis, prefix, nodes[0]); // what it held at its death: no one takes it for a lease time-out
         var killed = Stopwatch.StartNew();
         try
         {
@@ -383,7 +393,7 @@ internal static class Farm
             killOk = burst.Lost == 0 && burst.Unexplained == 0;
             if (k.Held == 0)
             {
-                Console.WriteLine("Node 1 held no leases when it died (it acknowledged its last batch between the look and the kill): the takeover after a lease time-out was not exercised.");
+                Console.WriteLine("Node 1 held no leases when it died (its share was done first): the takeover after a lease time-out was not exercised.");
             }
 
             Console.WriteLine($"{HarnessCommand.ResultPrefix} farm {farm} kill: node 1 acknowledged {k.AcknowledgedAtKill} and held {k.Held} leased before SIGKILL{(k.MidBurst ? string.Empty : " (not mid-burst)")}; " +
@@ -624,6 +634,18 @@ internal static class Farm
             return (long.Parse(words[1], CultureInfo.InvariantCulture), long.Parse(words[2], CultureInfo.InvariantCulture));
         }
 
+        public const int Continue = 18; // SIGCONT on Linux
+
+        public const int Stop = 19; // SIGSTOP on Linux
+
+        public void Signal(int signal)
+        {
+            if (SendSignal(_process.Id, signal) != 0)
+            {
+                throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}.");
+            }
+        }
+
         /// <summary>SIGKILL (what <see cref="Process.Kill()"/> sends on Linux): no shutdown, leases left as they are.</summary>
         public void Kill()
         {
@@ -654,6 +676,9 @@ internal static class Farm
 
             _process.Dispose();
         }
+
+        [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+        private static extern int SendSignal(int pid, int signal);
 
         private async Task SendAsync(string command)
         {
