@@ -91,13 +91,7 @@ internal static partial class CheckoutLatency
             }
 
             Console.WriteLine();
-            Console.WriteLine("| App | Checkouts | p50 (ms) | p99 (ms) | max (ms) |");
-            Console.WriteLine("|---|---:|---:|---:|---:|");
-            foreach (var v in variants)
-            {
-                var s = v.Sorted();
-                Console.WriteLine($"| {v.Name} | {s.Length:N0} | {HarnessCommand.Percentile(s, 50):0.00} | {HarnessCommand.Percentile(s, 99):0.00} | {s[^1]:0.00} |");
-            }
+            PrintTable(variants);
 
             var off = variants[0].Sorted();
             Console.WriteLine();
@@ -136,6 +130,18 @@ internal static partial class CheckoutLatency
             {
                 File.Delete(file);
             }
+        }
+    }
+
+    /// <summary>Each app's recorded checkouts: count, p50, p99 and max, a row each.</summary>
+    internal static void PrintTable(IEnumerable<Variant> apps)
+    {
+        Console.WriteLine("| App | Checkouts | p50 (ms) | p99 (ms) | max (ms) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var app in apps)
+        {
+            var s = app.Sorted();
+            Console.WriteLine($"| {app.Name} | {s.Length:N0} | {HarnessCommand.Percentile(s, 50):0.00} | {HarnessCommand.Percentile(s, 99):0.00} | {s[^1]:0.00} |");
         }
     }
 

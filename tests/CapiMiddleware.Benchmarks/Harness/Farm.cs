@@ -20,12 +20,14 @@ namespace CapiMiddleware.Benchmarks.Harness;
 /// side in a generic host, not the sample shop, whose Razor checkout would cap the rate at what two cores can render)
 /// on one <see cref="RedisProcess"/>, all with the Redis outbox under one key prefix, sending to one count-only fake
 /// Graph that tallies each event ID and which node sent it. In one run: the sample shop's checkout with the Redis
-/// outbox against the memory outbox (<see cref="CheckoutLatency"/>'s apps, taking turns); then, per farm size, passes
-/// of events enqueued on every node until acknowledged by Graph (the rate settles as in <see cref="Throughput"/>),
-/// every event checked sent once; then a burst during which one node is killed with SIGKILL, after which every event
-/// it had acknowledged to its callers must reach Graph through the others once its lease has expired
+/// outbox against the memory outbox (<see cref="CheckoutLatency"/>'s apps, taking turns); then, per farm, passes of
+/// events enqueued on every node until acknowledged by Graph (the rate settles as in <see cref="Throughput"/>), with
+/// the CPU time of nodes, Redis and Graph and Redis's time by command, every event checked sent once; then a burst
+/// during which one node is stopped until it holds leases and killed with SIGKILL, after which every event it had
+/// acknowledged to its callers must reach Graph through the others once its lease has expired
 /// (<c>Outbox:LeaseTimeout</c> shortened for the run). A copy sent by two nodes is a lease that expired (the only way
-/// a second node gets an entry the group gave the first); a copy sent twice by one node is unexplained.
+/// a second node gets an entry the group gave the first); a copy sent twice by one node is unexplained. One 2-node
+/// farm runs with the follow-up index off, to show what it costs.
 /// </summary>
 internal static class Farm
 {
@@ -44,7 +46,7 @@ internal static class Farm
         }
 
         var ok = await CheckoutAsync(redis, smoke);
-        // The follow-up index (every Purchase remembered in Redis for later values, a second write per checkout) off
+        // The follow-up index (every Purchase remembered in Redis for later values, two more writes per checkout) off
         // in one farm, to show its share; a smoke run has only the first farm.
         FarmShape[] farms = smoke ? [new(2, FollowUps: true, Kill: true)] : [new(2, true, true), new(2, false, false), new(4, true, true)];
         foreach (var farm in farms)
@@ -93,13 +95,7 @@ internal static class Farm
             await CheckoutLatency.RunTurnsAsync(apps, turns, record: true);
 
             Console.WriteLine();
-            Console.WriteLine("| App | Checkouts | p50 (ms) | p99 (ms) | max (ms) |");
-            Console.WriteLine("|---|---:|---:|---:|---:|");
-            foreach (var app in apps)
-            {
-                var s = app.Sorted();
-                Console.WriteLine($"| {app.Name} | {s.Length:N0} | {HarnessCommand.Percentile(s, 50):0.00} | {HarnessCommand.Percentile(s, 99):0.00} | {s[^1]:0.00} |");
-            }
+            CheckoutLatency.PrintTable(apps);
 
             Console.WriteLine();
             Console.WriteLine($"{warm.Describe(smoke)}. Load average as the recorded turns began: {load}.");
