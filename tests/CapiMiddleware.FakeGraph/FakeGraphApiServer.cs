@@ -433,12 +433,18 @@ public sealed partial class FakeGraphApiServer : IAsyncDisposable
                 }
             }
 
-            return tally.Add(buffer.AsSpan(0, read));
+            return tally.Add(buffer.AsSpan(0, read), tally.NotesSenders ? BearerToken(request) : null);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    private static string? BearerToken(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim() : null;
     }
 
     private async Task<RecordedRequest> RecordAsync(HttpContext context)

@@ -64,42 +64,19 @@ internal static partial class CheckoutLatency
             var sequential = variants.Where(v => !v.Naive).ToArray();
             var naiveApp = variants.Single(v => v.Naive);
 
-            // The sequential apps take turns checkout by checkout (the first of each turn rotating), so a pause of the
-            // machine falls on all of them alike; then the naive app's round.
-            async Task RunTurnsAsync(int turns, bool record)
-            {
-                for (var n = 0; n < turns; n++)
-                {
-                    for (var i = 0; i < sequential.Length; i++)
-                    {
-                        await sequential[(i + n) % sequential.Length].RunRoundAsync(1, record);
-                    }
-                }
-            }
-
-            // Then warm-up as the recorded rounds run, until the JIT is done. With four apps in one process it compiles
-            // some 16,000 methods and recompiles the hot ones at higher tiers in the background: after the 500
-            // checkouts above, its thread still took 15-45% of the two cores for about ten seconds (perf, per thread),
-            // beside the checkouts being measured, and made their p99. Done: two spells of checkouts in a row during
-            // which it compiled fewer than 10 methods each (docs/performance.md, section 2).
-            var jitSpells = 0;
-            var quietInARow = 0;
+            // Then warm-up as the recorded rounds run, until the JIT is done; the sequential apps take turns, then the
+            // naive app's round.
+            var warm = new JitWarmUp(0, false);
             if (!smoke)
             {
                 await naiveApp.RunRoundAsync(null, record: false);
-                while (quietInARow < 2 && jitSpells < MaxJitSpells)
-                {
-                    var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
-                    await RunTurnsAsync(JitSpellTurns, record: false);
-                    jitSpells++;
-                    quietInARow = System.Runtime.JitInfo.GetCompiledMethodCount() - compiled < QuietSpellMethods ? quietInARow + 1 : 0;
-                }
+                warm = await WarmUntilJitQuietAsync(sequential);
             }
 
             var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
             for (var round = 0; round < rounds; round++)
             {
-                await RunTurnsAsync(perRound, record: true);
+                await RunTurnsAsync(sequential, perRound, record: true);
                 await naiveApp.RunRoundAsync(null, record: true);
             }
 
@@ -114,19 +91,11 @@ internal static partial class CheckoutLatency
             }
 
             Console.WriteLine();
-            Console.WriteLine("| App | Checkouts | p50 (ms) | p99 (ms) | max (ms) |");
-            Console.WriteLine("|---|---:|---:|---:|---:|");
-            foreach (var v in variants)
-            {
-                var s = v.Sorted();
-                Console.WriteLine($"| {v.Name} | {s.Length:N0} | {HarnessCommand.Percentile(s, 50):0.00} | {HarnessCommand.Percentile(s, 99):0.00} | {s[^1]:0.00} |");
-            }
+            PrintTable(variants);
 
             var off = variants[0].Sorted();
             Console.WriteLine();
-            var settled = smoke ? "none (smoke run)" : quietInARow >= 2 ? "settled" : "NOT settled, the figures include the JIT's work";
-            Console.WriteLine($"JIT warm-up: {jitSpells} spells of {JitSpellTurns} turns (at most {MaxJitSpells}), {settled}; " +
-                $"{compiledDuring:N0} methods compiled during the recorded rounds, naive rounds included.");
+            Console.WriteLine($"{warm.Describe(smoke)}; {compiledDuring:N0} methods compiled during the recorded rounds, naive rounds included.");
             Console.WriteLine($"Purchases received by the loopback Graph from the library apps: {graph.EventsReceived:N0} of {expected:N0}.");
             var ok = true;
             foreach (var v in variants.Skip(1).Take(2))
@@ -162,6 +131,62 @@ internal static partial class CheckoutLatency
                 File.Delete(file);
             }
         }
+    }
+
+    /// <summary>Each app's recorded checkouts: count, p50, p99 and max, a row each.</summary>
+    internal static void PrintTable(IEnumerable<Variant> apps)
+    {
+        Console.WriteLine("| App | Checkouts | p50 (ms) | p99 (ms) | max (ms) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var app in apps)
+        {
+            var s = app.Sorted();
+            Console.WriteLine($"| {app.Name} | {s.Length:N0} | {HarnessCommand.Percentile(s, 50):0.00} | {HarnessCommand.Percentile(s, 99):0.00} | {s[^1]:0.00} |");
+        }
+    }
+
+    /// <summary>
+    /// Apps taking turns checkout by checkout, <paramref name="turns"/> times (the first of each turn rotating), so that
+    /// a pause of the machine falls on all of them alike.
+    /// </summary>
+    internal static async Task RunTurnsAsync(IReadOnlyList<Variant> apps, int turns, bool record)
+    {
+        for (var n = 0; n < turns; n++)
+        {
+            for (var i = 0; i < apps.Count; i++)
+            {
+                await apps[(i + n) % apps.Count].RunRoundAsync(1, record);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Turns not recorded until the JIT is done: with several apps in one process it compiles some 16,000 methods and
+    /// recompiles the hot ones at higher tiers in the background; after 500 checkouts per app its thread still took
+    /// 15-45% of the two cores for about ten seconds (perf, per thread), beside the checkouts being measured, and made
+    /// their p99. Done: two spells of turns in a row during which it compiled fewer than 10 methods each
+    /// (docs/performance.md, section 2).
+    /// </summary>
+    internal static async Task<JitWarmUp> WarmUntilJitQuietAsync(IReadOnlyList<Variant> apps)
+    {
+        var spells = 0;
+        var quietInARow = 0;
+        while (quietInARow < 2 && spells < MaxJitSpells)
+        {
+            var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+            await RunTurnsAsync(apps, JitSpellTurns, record: false);
+            spells++;
+            quietInARow = System.Runtime.JitInfo.GetCompiledMethodCount() - compiled < QuietSpellMethods ? quietInARow + 1 : 0;
+        }
+
+        return new JitWarmUp(spells, quietInARow >= 2);
+    }
+
+    internal sealed record JitWarmUp(int Spells, bool Settled)
+    {
+        public string Describe(bool smoke) =>
+            $"JIT warm-up: {Spells} spells of {JitSpellTurns} turns (at most {MaxJitSpells}), " +
+            (smoke ? "none (smoke run)" : Settled ? "settled" : "NOT settled, the figures include the JIT's work");
     }
 
     [GeneratedRegex(""""name="__RequestVerificationToken" type="hidden" value="([^"]+)"|value="([^"]+)" name="__RequestVerificationToken"""")]

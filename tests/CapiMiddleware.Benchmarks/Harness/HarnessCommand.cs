@@ -8,22 +8,28 @@ namespace CapiMiddleware.Benchmarks.Harness;
 /// <c>dotnet run -c Release --project tests/CapiMiddleware.Benchmarks -- harness</c> runs them all, each in a process of
 /// its own, and prints the tables of docs/performance.md; <c>-- load</c>, <c>-- latency</c>, <c>-- outbox</c>, <c>-- pipeline</c>,
 /// <c>-- throughput</c>, <c>-- memory</c>, <c>-- soak</c> (ten minutes; see <see cref="Soak"/>), <c>-- path</c> (the types one
-/// Purchase passes through: <see cref="PurchasePath"/>) or <c>-- first</c> (the first checkout after a fresh start, JIT,
-/// ReadyToRun and Native AOT: <see cref="FirstCheckout"/>) runs one.
+/// Purchase passes through: <see cref="PurchasePath"/>), <c>-- farm</c> (node processes on one Redis: <see cref="Farm"/>) or
+/// <c>-- first</c> (the first checkout after a fresh start, JIT, ReadyToRun and Native AOT: <see cref="FirstCheckout"/>)
+/// runs one.
 /// <c>--smoke</c> makes each a run of a second or two that only proves the harness works (./test.sh); its figures mean
 /// nothing.
 /// </summary>
 internal static class HarnessCommand
 {
-    private static readonly string[] Modes = ["harness", "load", "latency", "outbox", "pipeline", "throughput", "memory", "soak", "path", "first"];
+    private static readonly string[] Modes = ["harness", "load", "latency", "outbox", "pipeline", "throughput", "memory", "soak", "path", "farm", "first"];
 
     /// <summary>What starts each line that states a figure against its target; a smoke run's says it means nothing.</summary>
     public static string ResultPrefix { get; private set; } = "RESULT";
 
-    public static bool IsHarness(string arg) => Modes.Contains(arg);
+    public static bool IsHarness(string arg) => Modes.Contains(arg) || arg == FarmNode.Mode;
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args[0] == FarmNode.Mode)
+        {
+            return await FarmNode.RunAsync(args); // its standard output is the farm's protocol: no heading
+        }
+
         var smoke = args.Contains("--smoke");
         ResultPrefix = smoke ? "RESULT (smoke run, meaningless)" : "RESULT";
         var mode = args[0];
@@ -45,6 +51,7 @@ internal static class HarnessCommand
             "memory" => await QueueMemory.RunAsync(smoke),
             "soak" => await Soak.RunAsync(args, smoke),
             "path" => await PurchasePath.RunAsync(smoke),
+            "farm" => await Farm.RunAsync(smoke),
             "first" => await FirstCheckout.RunAsync(smoke),
             _ => throw new ArgumentOutOfRangeException(nameof(args), mode, "Not a harness."),
         };
@@ -60,13 +67,7 @@ internal static class HarnessCommand
         var failed = false;
         foreach (var mode in Modes.Skip(1))
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-            {
-                start.ArgumentList.Add(typeof(HarnessCommand).Assembly.Location); // run as `dotnet X.dll`
-            }
-
-            start.ArgumentList.Add(mode);
+            var start = OwnProcess(mode);
             if (smoke)
             {
                 start.ArgumentList.Add("--smoke");
@@ -78,6 +79,23 @@ internal static class HarnessCommand
         }
 
         return failed ? 1 : 0;
+    }
+
+    /// <summary>This program again, as a child process with <paramref name="args"/>, however it was started.</summary>
+    public static ProcessStartInfo OwnProcess(params IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(HarnessCommand).Assembly.Location); // run as `dotnet X.dll`
+        }
+
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return start;
     }
 
     public static string Machine() =>

@@ -18,15 +18,18 @@ internal sealed class PipelineHost : IAsyncDisposable
 
     public IOutboxStore Store => _host.Services.GetRequiredService<IOutboxStore>();
 
-    public static async Task<PipelineHost> StartAsync(string graphUrl, Action<MetaConversionsOptions> configure)
+    public static async Task<PipelineHost> StartAsync(string graphUrl, Action<MetaConversionsOptions> configure, Action<IServiceCollection>? services = null)
     {
-        var pipeline = Create(graphUrl, configure);
+        var pipeline = Create(graphUrl, configure, services);
         await pipeline.StartSendingAsync();
         return pipeline;
     }
 
-    /// <summary>The services, with the sender not started: what is enqueued waits until <see cref="StartSendingAsync"/>.</summary>
-    public static PipelineHost Create(string graphUrl, Action<MetaConversionsOptions> configure)
+    /// <summary>
+    /// The services, with the sender not started: what is enqueued waits until <see cref="StartSendingAsync"/>.
+    /// <paramref name="services"/> adds the harness's own (a logger provider that counts a log event).
+    /// </summary>
+    public static PipelineHost Create(string graphUrl, Action<MetaConversionsOptions> configure, Action<IServiceCollection>? services = null)
     {
         // No default configuration sources: their file watchers would follow whatever changes under the current folder.
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
@@ -39,6 +42,7 @@ internal sealed class PipelineHost : IAsyncDisposable
             configure(o);
         });
         builder.Services.AddSqliteOutbox().AddRedisOutbox(); // the harnesses choose the store by its options
+        services?.Invoke(builder.Services);
         return new PipelineHost(builder.Build());
     }
 

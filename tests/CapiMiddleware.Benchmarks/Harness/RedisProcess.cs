@@ -80,6 +80,13 @@ internal sealed class RedisProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The CPU time redis-server has used since it started.</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
     /// <summary>Kills the server (as a crash or an outage would), and waits until it is gone.</summary>
     public void Kill()
     {

@@ -59,19 +59,8 @@ internal static class Soak
     {
         var children = Stores.Select(store =>
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true };
-            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-            {
-                start.ArgumentList.Add(typeof(Soak).Assembly.Location);
-            }
-
-            foreach (var arg in args)
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            start.ArgumentList.Add("--store");
-            start.ArgumentList.Add(store);
+            var start = HarnessCommand.OwnProcess([.. args, "--store", store]);
+            start.RedirectStandardOutput = true;
             var child = Process.Start(start)!;
             return (Child: child, Output: child.StandardOutput.ReadToEndAsync());
         }).ToList();

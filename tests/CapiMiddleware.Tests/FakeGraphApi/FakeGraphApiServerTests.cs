@@ -478,6 +478,28 @@ public sealed class FakeGraphApiServerTests
         Assert.Equal((2, 1), tally.Totals(3));
     }
 
+    [Fact]
+    public async Task CountOnly_WithATallyOfSenders_NotesWhichTokenSentEachEvent()
+    {
+        var tally = new EventTally(3, ["node-a", "node-b"]);
+        await using var server = await FakeGraphApiServer.StartAsync(new FakeGraphApiOptions { CountOnly = true, Tally = tally });
+        JsonObject[] Events(params int[] numbers) => numbers.Select(n =>
+        {
+            var e = ValidEvent();
+            e["event_id"] = EventTally.IdOf(n);
+            return e;
+        }).ToArray();
+
+        using (await PostAsync(server, Body(Events(0, 1)), bearer: "node-a"))
+        using (await PostAsync(server, Body(Events(1)), bearer: "node-b"))
+        using (await PostAsync(server, Body(Events(2)), bearer: "someone-else"))
+        {
+        }
+
+        Assert.Equal([1, 2, 1], new[] { tally.TimesOf(0), tally.TimesOf(1), tally.TimesOf(2) });
+        Assert.Equal([0b01, 0b11, 0], new[] { tally.SentBy(0), tally.SentBy(1), tally.SentBy(2) });
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
