@@ -13,7 +13,9 @@ namespace CapiMiddleware.Outbox.Redis;
 /// The prefix is <c>MetaConversions:Outbox:RedisKeyPrefix</c>, in braces as the outbox's keys are (one hash tag, one
 /// cluster slot, so the scripts below may touch two keys). A sorted set <c>{prefix}:{set}</c> (<c>{prefix}:identities</c>) holds the keys by
 /// expiry, for the count: a save adds to it and removes a few entries past their expiry, a take removes its own. The
-/// count (<c>ZCARD</c>) is exact but for identities that expired since the last save, which it still counts.
+/// count (<c>ZCARD</c>) is exact but for identities that expired since the last save, which it still counts. A set that
+/// is not counted (<see cref="KeptRecordSet{T}.Counted"/>: the sent events) has no sorted set: a save is one <c>SET</c>
+/// with its expiry, a take one <c>GETDEL</c>.
 /// </remarks>
 /// <typeparam name="T">The record.</typeparam>
 internal sealed class RedisKeptRecords<T> : IKeptRecords<T>, IAsyncDisposable
@@ -68,6 +70,16 @@ internal sealed class RedisKeptRecords<T> : IKeptRecords<T>, IAsyncDisposable
         // PXAT refuses 0 and below; any time in the past makes Redis drop the key at once, as expired.
         var expires = Math.Max(expiresAt.ToUnixTimeMilliseconds(), 1);
         var value = _set.EncodeExpiring(expires, record);
+        if (!_set.Counted)
+        {
+            // A plain key whose expiry Redis keeps: one command, no index to trim. Relative to the caller's clock.
+            var lifetime = expiresAt - record.KeptAt;
+            await (lifetime > TimeSpan.Zero
+                ? _redis.StringSetAsync(KeyOf(key), value, lifetime)
+                : _redis.KeyDeleteAsync(KeyOf(key))).ConfigureAwait(false);
+            return;
+        }
+
         await _redis.ScriptEvaluateAsync(
             SaveScript,
             [KeyOf(key), _index],
@@ -77,7 +89,9 @@ internal sealed class RedisKeptRecords<T> : IKeptRecords<T>, IAsyncDisposable
     public async ValueTask<T?> TakeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return Unexpired((byte[]?)await _redis.ScriptEvaluateAsync(TakeScript, [KeyOf(key), _index], [key]).ConfigureAwait(false), now);
+        return _set.Counted
+            ? Unexpired((byte[]?)await _redis.ScriptEvaluateAsync(TakeScript, [KeyOf(key), _index], [key]).ConfigureAwait(false), now)
+            : Unexpired(await _redis.StringGetDeleteAsync(KeyOf(key)).ConfigureAwait(false), now);
     }
 
     public async ValueTask<T?> FindAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
@@ -87,7 +101,7 @@ internal sealed class RedisKeptRecords<T> : IKeptRecords<T>, IAsyncDisposable
     }
 
     public async ValueTask<long> CountAsync(CancellationToken cancellationToken) =>
-        await _redis.SortedSetLengthAsync(_index).ConfigureAwait(false);
+        _set.Counted ? await _redis.SortedSetLengthAsync(_index).ConfigureAwait(false) : -1;
 
     public async ValueTask DisposeAsync()
     {

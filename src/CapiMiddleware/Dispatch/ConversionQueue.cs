@@ -167,7 +167,7 @@ internal sealed class ConversionQueue : IConversionQueue
         }
 
         _observers.Stored(graphEvent);
-        await _sentEvents.RememberAsync(graphEvent, payload, pixels, cancellationToken).ConfigureAwait(false);
+        _sentEvents.Remember(graphEvent, payload, pixels);
         return new EnqueueResult(EnqueueStatus.Queued, graphEvent);
     }
 

@@ -10,7 +10,8 @@ namespace CapiMiddleware.FollowUps;
 /// <param name="PixelIds">The pixels it was queued for.</param>
 /// <param name="Payload">Its <c>GraphEvent</c> JSON, byte for byte as queued.</param>
 /// <param name="QueuedAt">When it was queued.</param>
-internal sealed record SentEvent(string[] PixelIds, byte[] Payload, DateTimeOffset QueuedAt) : IKeptRecord
+/// <param name="PointsTo">Under an order ID: the key the event is kept under (then nothing else is set), so it is kept once.</param>
+internal sealed record SentEvent(string[] PixelIds, byte[] Payload, DateTimeOffset QueuedAt, string? PointsTo = null) : IKeptRecord
 {
     DateTimeOffset IKeptRecord.KeptAt => QueuedAt;
 
@@ -21,9 +22,13 @@ internal sealed record SentEvent(string[] PixelIds, byte[] Payload, DateTimeOffs
         ItemName = "sent",
         ValueProperty = "Event",
         Json = SentEventJsonContext.Default.SentEvent,
+
+        // Found by key only, never counted: Redis keeps each as a plain key with its expiry (no index to maintain).
+        Counted = false,
     };
 }
 
 /// <summary>Source-generated serialization of <see cref="SentEvent"/>.</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(SentEvent))]
 internal sealed partial class SentEventJsonContext : JsonSerializerContext;

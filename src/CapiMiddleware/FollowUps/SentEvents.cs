@@ -10,18 +10,28 @@ namespace CapiMiddleware.FollowUps;
 
 /// <summary>
 /// The events a later value may follow up (<c>MetaConversions:FollowUps</c>), and the follow-ups themselves: each
-/// remembered event is kept under <c>event:{event_id}</c> and, when it has one, <c>order:{order_id}</c>, in the outbox's
-/// store, for the window plus a day (so that a follow-up a little late is refused as too old rather than as unknown).
+/// remembered event is kept under <c>event:{event_id}</c>, and under <c>order:{order_id}</c> a small record pointing at
+/// it, in the outbox's store, for the window plus a day (so that a follow-up a little late is refused as too old rather
+/// than as unknown).
 /// </summary>
-internal sealed class SentEvents
+/// <remarks>
+/// Remembering is off the request: the request that queued the event does not wait for these writes (with Redis, two
+/// round trips), only for the outbox's own. A follow-up asked for while its original's writes are under way waits for
+/// them. At most <see cref="MaxInFlight"/> writes are under way at once; past that (a store that hangs), events are not
+/// remembered, and the log says so.
+/// </remarks>
+internal sealed class SentEvents : IAsyncDisposable
 {
     // Kept past the window so a late follow-up is told "too old", not "unknown".
     private static readonly TimeSpan Grace = TimeSpan.FromDays(1);
+
+    private const int MaxInFlight = 10_000;
 
     private readonly IKeptRecords<SentEvent> _records;
     private readonly IOptionsMonitor<MetaConversionsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<SentEvents> _logger;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
 
     public SentEvents(IKeptRecords<SentEvent> records, IOptionsMonitor<MetaConversionsOptions> options, TimeProvider time, ILogger<SentEvents> logger)
     {
@@ -31,8 +41,8 @@ internal sealed class SentEvents
         _logger = logger;
     }
 
-    /// <summary>Remembers a queued event when its name is listed; never throws into the request that queued it.</summary>
-    public async ValueTask RememberAsync(GraphEvent queued, byte[] payload, IReadOnlyList<string> pixelIds, CancellationToken cancellationToken)
+    /// <summary>Starts remembering a queued event when its name is listed, and returns at once; never throws into the request.</summary>
+    public void Remember(GraphEvent queued, byte[] payload, IReadOnlyList<string> pixelIds)
     {
         var options = _options.CurrentValue;
         if (!options.FollowUps.Remembers(queued.EventName) || queued.OriginalEventData is not null)
@@ -41,19 +51,39 @@ internal sealed class SentEvents
             return;
         }
 
+        var eventKey = EventKey(queued.EventId);
+        var orderKey = queued.CustomData?.OrderId is { Length: > 0 } orderId ? OrderKey(orderId) : null;
+        if (_inFlight.Count >= MaxInFlight)
+        {
+            Log.FollowUpOriginalNotKept(_logger, new TimeoutException($"{MaxInFlight} writes of remembered events are still under way: the store is not answering."), queued.EventName, queued.EventId);
+            return;
+        }
+
         var now = _time.GetUtcNow();
-        var sent = new SentEvent([.. pixelIds], payload, now);
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds(queued.EventTime) + options.FollowUps.Window + Grace;
-        try
+        var save = SaveAsync(queued, eventKey, orderKey, new SentEvent([.. pixelIds], payload, now), expiresAt);
+        _inFlight[eventKey] = save;
+        if (orderKey is not null)
         {
-            // As the identities: the request waits for the store no longer than for the outbox (Outbox:EnqueueBudget).
-            await SaveAsync(queued, sent, expiresAt, cancellationToken).AsTask()
-                .WaitAsync(options.Outbox.EnqueueBudget, _time, cancellationToken).ConfigureAwait(false);
+            _inFlight[orderKey] = save;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.FollowUpOriginalNotKept(_logger, ex, queued.EventName, queued.EventId);
-        }
+
+        _ = save.ContinueWith(
+            (_, state) =>
+            {
+                var (self, keys) = ((SentEvents, string?[]))state!;
+                foreach (var key in keys)
+                {
+                    if (key is not null)
+                    {
+                        self._inFlight.TryRemove(new KeyValuePair<string, Task>(key, save));
+                    }
+                }
+            },
+            (this, new[] { eventKey, orderKey }),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     /// <summary>
@@ -66,8 +96,8 @@ internal sealed class SentEvents
         SentEvent? sent;
         try
         {
-            sent = await _records.FindAsync(OrderKey(orderIdOrEventId), now, cancellationToken).ConfigureAwait(false)
-                ?? await _records.FindAsync(EventKey(orderIdOrEventId), now, cancellationToken).ConfigureAwait(false);
+            sent = await FindAsync(OrderKey(orderIdOrEventId), now, cancellationToken).ConfigureAwait(false)
+                ?? await FindAsync(EventKey(orderIdOrEventId), now, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -106,12 +136,50 @@ internal sealed class SentEvents
         return result.Status == EnqueueStatus.Queued ? FollowUpOutcome.Queued : FollowUpOutcome.NotQueued;
     }
 
-    private async ValueTask SaveAsync(GraphEvent queued, SentEvent sent, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    /// <summary>The event under <paramref name="key"/>, once a write of it under way has ended; an order's pointer followed.</summary>
+    private async ValueTask<SentEvent?> FindAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await _records.SaveAsync(EventKey(queued.EventId), sent, expiresAt, cancellationToken).ConfigureAwait(false);
-        if (queued.CustomData?.OrderId is { Length: > 0 } orderId)
+        if (_inFlight.TryGetValue(key, out var saving))
         {
-            await _records.SaveAsync(OrderKey(orderId), sent, expiresAt, cancellationToken).ConfigureAwait(false);
+            await saving.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var found = await _records.FindAsync(key, now, cancellationToken).ConfigureAwait(false);
+        return found is { PointsTo: { } eventKey }
+            ? await _records.FindAsync(eventKey, now, cancellationToken).ConfigureAwait(false)
+            : found;
+    }
+
+    /// <summary>The event under its event ID, and a pointer to it under its order ID: both writes at once (one round trip with Redis).</summary>
+    private async Task SaveAsync(GraphEvent queued, string eventKey, string? orderKey, SentEvent sent, DateTimeOffset expiresAt)
+    {
+        try
+        {
+            var full = _records.SaveAsync(eventKey, sent, expiresAt, CancellationToken.None);
+            if (orderKey is not null)
+            {
+                var pointer = _records.SaveAsync(orderKey, new SentEvent([], [], sent.QueuedAt, eventKey), expiresAt, CancellationToken.None);
+                await pointer.ConfigureAwait(false);
+            }
+
+            await full.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.FollowUpOriginalNotKept(_logger, ex, queued.EventName, queued.EventId);
+        }
+    }
+
+    /// <summary>Waits, at shutdown, for the writes under way, so an event queued just before it is still remembered.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Task.WhenAll(_inFlight.Values).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // a store that does not answer: the events stay queued, only their follow-ups will be refused
         }
     }
 

@@ -27,6 +27,6 @@ internal interface IKeptRecords<T>
     /// <summary>Reads the record kept under <paramref name="key"/> and keeps it; null when unknown or expired at <paramref name="now"/>.</summary>
     ValueTask<T?> FindAsync(string key, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>How many records are kept now (expired ones may be counted until they are swept).</summary>
+    /// <summary>How many records are kept now (expired ones may be counted until they are swept); -1 where the set is not counted (<see cref="KeptRecordSet{T}.Counted"/>).</summary>
     ValueTask<long> CountAsync(CancellationToken cancellationToken);
 }

@@ -24,6 +24,13 @@ internal sealed class KeptRecordSet<T>
     /// <summary>The record's source-generated JSON.</summary>
     public required JsonTypeInfo<T> Json { get; init; }
 
+    /// <summary>
+    /// Whether the set is counted (<see cref="IKeptRecords{T}.CountAsync"/>). Redis keeps a counted set's keys in a sorted
+    /// set by expiry, which each save also trims: a few commands more per save. An uncounted set is plain keys with their
+    /// expiry, and its count is -1 there. The default value is <see langword="true"/>.
+    /// </summary>
+    public bool Counted { get; init; } = true;
+
     /// <summary>Fills in what a record written by an earlier version may lack; the record as it is when null.</summary>
     public Func<T, T>? Complete { get; init; }
 

@@ -198,6 +198,28 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
         Assert.Equal(250m, followUp.GetProperty("custom_data").GetProperty("predicted_ltv").GetDecimal());
     }
 
+    [SkippableFact]
+    public async Task In_redis_remembered_events_are_plain_keys_with_their_expiry_and_no_index()
+    {
+        redis.Require();
+        var prefix = "capi:test:" + Guid.NewGuid().ToString("N")[..8];
+        await using var records = CapiMiddleware.Outbox.Redis.RedisKeptRecords<CapiMiddleware.FollowUps.SentEvent>.Connect(
+            redis.ConnectionString, prefix, CapiMiddleware.FollowUps.SentEvent.Set);
+        var now = DateTimeOffset.UtcNow;
+        var sent = new CapiMiddleware.FollowUps.SentEvent(["1234567890"], "{}"u8.ToArray(), now);
+
+        await records.SaveAsync("event:e-1", sent, now.AddHours(1), default);
+        await records.SaveAsync("event:e-2", sent, now.AddMinutes(-1), default); // already expired: not kept at all
+
+        Assert.Equal(["1234567890"], (await records.FindAsync("event:e-1", now, default))!.PixelIds);
+        Assert.NotNull(await records.FindAsync("event:e-1", now, default)); // found, not taken
+        Assert.Null(await records.FindAsync("event:e-1", now.AddHours(1), default)); // the caller's clock decides too
+        Assert.Null(await records.FindAsync("event:e-2", now, default));
+        Assert.Equal(-1, await records.CountAsync(default));
+        Assert.NotNull(await records.TakeAsync("event:e-1", now, default));
+        Assert.Null(await records.FindAsync("event:e-1", now, default));
+    }
+
     [Fact]
     public async Task With_the_memory_outbox_a_restart_forgets_and_says_so()
     {
