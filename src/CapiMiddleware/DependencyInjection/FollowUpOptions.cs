@@ -2,7 +2,8 @@ namespace CapiMiddleware;
 
 /// <summary>
 /// Follow-up values on events already sent (<see cref="IConversionQueue.AppendToAsync"/>): section
-/// <c>MetaConversions:FollowUps</c>. The events named here are remembered when queued, by order ID and event ID, in the
+/// <c>MetaConversions:FollowUps</c>, off until <see cref="Events"/> names some. The events named there are remembered
+/// when queued, by order ID and event ID, in the
 /// outbox's store (<see cref="OutboxOptions.Provider"/>): memory, the SQLite file, or Redis, so that a later margin or
 /// predicted lifetime value can refer to them. What is remembered is the event as it was sent: its user fields hashed.
 /// </summary>
@@ -10,19 +11,20 @@ public sealed class FollowUpOptions
 {
     /// <summary>
     /// The names of the events that later values may follow up, as queued (<c>Purchase</c>, <c>StartTrial</c>, a custom
-    /// name...), compared case-sensitively. Remembering one costs one write to the outbox's store per such event, on the
-    /// request that queues it. Setting the list replaces the default; an empty list (set in code) remembers none, and
-    /// <see cref="IConversionQueue.AppendToAsync"/> then refuses every follow-up. The default value is
-    /// <see langword="null"/>: <c>Purchase</c> only.
+    /// name...), compared case-sensitively. Each such event is written to the outbox's store twice more (under its event
+    /// ID, and a pointer under its order ID), after the request that queues it: with <c>redis</c>, two more commands and
+    /// about 1.5 KB kept per event for <see cref="Window"/> and a day, which cut a two-node farm's rate by two thirds
+    /// (docs/performance.md). The default value is <see langword="null"/>: none is remembered, and
+    /// <see cref="IConversionQueue.AppendToAsync"/> refuses every follow-up, saying to list the event here.
     /// </summary>
     public IList<string>? Events { get; set; }
 
     /// <summary>Whether events named <paramref name="eventName"/> are remembered.</summary>
     internal bool Remembers(string eventName)
     {
-        if (Events is not { } names)
+        if (Events is not { Count: > 0 } names)
         {
-            return eventName == MetaEventNames.Purchase;
+            return false;
         }
 
         for (var i = 0; i < names.Count; i++)

@@ -37,7 +37,7 @@ public interface IConversionQueue
     /// </summary>
     /// <remarks>
     /// The earlier event must have been queued by this library with a name listed in
-    /// <c>MetaConversions:FollowUps:Events</c> (default: <c>Purchase</c>) no longer than
+    /// <c>MetaConversions:FollowUps:Events</c> (empty by default: <c>["Purchase"]</c> for purchases) no longer than
     /// <c>MetaConversions:FollowUps:Window</c> ago (default: 7 days; Meta wants a predicted lifetime value within 7 days).
     /// It is remembered in the outbox's store: across a restart and across a web farm's nodes with <c>sqlite</c> or
     /// <c>redis</c>, in this process only with <c>memory</c>. The follow-up's event ID is the earlier one's with a digest

@@ -109,7 +109,7 @@ internal sealed class SentEvents : IAsyncDisposable
         var original = sent is null ? null : Decode(sent.Payload);
         if (sent is null || original is null)
         {
-            Log.FollowUpRefused(_logger, orderIdOrEventId, "no event is remembered under that order ID or event ID: it was not queued, its name is not in MetaConversions:FollowUps:Events (default: Purchase), or it was forgotten (memory outbox restarted, or MetaConversions:FollowUps:Capacity reached)");
+            Log.FollowUpRefused(_logger, orderIdOrEventId, "no event is remembered under that order ID or event ID: it was not queued, its name is not in MetaConversions:FollowUps:Events (empty by default: list the event, such as Purchase, to remember it), or it was forgotten (memory outbox restarted, or MetaConversions:FollowUps:Capacity reached)");
             return FollowUpOutcome.OriginalUnknown;
         }
 

@@ -83,9 +83,9 @@ internal static class FarmNode
             // As the crash suite: a caller told "queued" must have its event in Redis, not in a write the budget
             // handed over or in the memory fallback, for a SIGKILL to lose nothing (docs/outbox.md).
             o.Outbox.EnqueueBudget = TimeSpan.FromSeconds(10);
-            if (Arg("--follow-ups") == "off")
+            if (Arg("--follow-ups") == "on")
             {
-                o.FollowUps.Events = []; // no Purchase remembered: one write to Redis per event instead of two
+                o.FollowUps.Events = [MetaEventNames.Purchase]; // every Purchase remembered: two more writes to Redis per event
             }
         }, services => services.AddSingleton<ILoggerProvider>(claimed));
 

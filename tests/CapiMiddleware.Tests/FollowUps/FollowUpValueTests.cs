@@ -17,7 +17,7 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
     [Fact]
     public async Task A_margin_for_an_order_is_sent_with_the_purchase_it_follows_up()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestApp.StartAsync(RememberPurchases);
         var queue = app.Services.GetRequiredService<IConversionQueue>();
         var purchaseTime = DateTimeOffset.UtcNow.AddHours(-3);
         Assert.True(await queue.EnqueueAsync(Purchase("ord-1001", "evt-1001", purchaseTime)));
@@ -50,7 +50,7 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
     [Fact]
     public async Task The_same_value_twice_is_one_event_id_and_another_value_is_another()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestApp.StartAsync(RememberPurchases);
         var queue = app.Services.GetRequiredService<IConversionQueue>();
         Assert.True(await queue.EnqueueAsync(Purchase("ord-2002", "evt-2002", DateTimeOffset.UtcNow.AddMinutes(-10))));
 
@@ -90,7 +90,7 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
     [Fact]
     public async Task A_purchase_made_in_a_whatsapp_conversation_is_followed_up_on_the_same_channel()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestApp.StartAsync(RememberPurchases);
         var queue = app.Services.GetRequiredService<IConversionQueue>();
         var purchase = new ConversionEvent(MetaEventNames.Purchase)
         {
@@ -112,7 +112,7 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
     [Fact]
     public async Task An_unknown_order_an_unremembered_event_and_a_follow_up_too_late_are_refused_clearly_and_nothing_is_sent()
     {
-        await using var app = await TestApp.StartAsync(o => o.FollowUps.Window = TimeSpan.FromHours(1));
+        await using var app = await TestApp.StartAsync(o => { RememberPurchases(o); o.FollowUps.Window = TimeSpan.FromHours(1); });
         var queue = app.Services.GetRequiredService<IConversionQueue>();
         Assert.True(await queue.EnqueueAsync(Purchase("ord-old", "evt-old", DateTimeOffset.UtcNow.AddHours(-2))));
         var lead = new ConversionEvent("Lead") { EventId = "lead-1", ActionSource = ActionSource.SystemGenerated, UserData = { Email = "lead@example.com" } };
@@ -135,7 +135,7 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
     [Fact]
     public async Task A_follow_up_Meta_would_reject_is_refused_with_the_reason_and_the_original_stays_known()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestApp.StartAsync(RememberPurchases);
         var queue = app.Services.GetRequiredService<IConversionQueue>();
         Assert.True(await queue.EnqueueAsync(Purchase("ord-3003", "evt-3003", DateTimeOffset.UtcNow)));
 
@@ -151,6 +151,7 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
         var purchaseTime = DateTimeOffset.UtcNow.AddDays(-2);
         void Sqlite(MetaConversionsOptions o)
         {
+            RememberPurchases(o);
             o.Outbox.Provider = "sqlite";
             o.Outbox.Path = path;
             o.Outbox.EnqueueBudget = TimeSpan.FromSeconds(10); // a loaded machine's write must not decide the test
@@ -178,6 +179,7 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
         var prefix = "capi:test:" + Guid.NewGuid().ToString("N")[..8];
         void Redis(MetaConversionsOptions o)
         {
+            RememberPurchases(o);
             o.Outbox.Provider = "redis";
             o.Outbox.Redis = redis.ConnectionString;
             o.Outbox.RedisKeyPrefix = prefix;
@@ -223,14 +225,27 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
     [Fact]
     public async Task With_the_memory_outbox_a_restart_forgets_and_says_so()
     {
-        await using (var before = await TestApp.StartAsync())
+        await using (var before = await TestApp.StartAsync(RememberPurchases))
         {
             Assert.True(await before.Services.GetRequiredService<IConversionQueue>().EnqueueAsync(Purchase("ord-6006", "evt-6006", DateTimeOffset.UtcNow)));
         }
 
-        await using var after = await TestApp.StartAsync();
+        await using var after = await TestApp.StartAsync(RememberPurchases);
         Assert.Equal(FollowUpOutcome.OriginalUnknown, await after.Services.GetRequiredService<IConversionQueue>().AppendToAsync("ord-6006", d => d.NetRevenue = 1m));
     }
+
+    [Fact]
+    public async Task By_default_nothing_is_remembered_and_the_refusal_says_what_to_set()
+    {
+        await using var app = await TestApp.StartAsync();
+        var queue = app.Services.GetRequiredService<IConversionQueue>();
+        Assert.True(await queue.EnqueueAsync(Purchase("ord-8008", "evt-8008", DateTimeOffset.UtcNow)));
+
+        Assert.Equal(FollowUpOutcome.OriginalUnknown, await queue.AppendToAsync("ord-8008", d => d.NetRevenue = 1m));
+        Assert.Contains("list the event, such as Purchase", Assert.Single(app.Logs.WithEventId(151)).Message, StringComparison.Ordinal);
+    }
+
+    private static void RememberPurchases(MetaConversionsOptions o) => o.FollowUps.Events = [MetaEventNames.Purchase];
 
     private static ConversionEvent Purchase(string orderId, string eventId, DateTimeOffset at) => new(MetaEventNames.Purchase)
     {
