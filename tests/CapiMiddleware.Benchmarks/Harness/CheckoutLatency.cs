@@ -192,7 +192,7 @@ internal static partial class CheckoutLatency
     [GeneratedRegex(""""name="__RequestVerificationToken" type="hidden" value="([^"]+)"|value="([^"]+)" name="__RequestVerificationToken"""")]
     private static partial Regex AntiforgeryField();
 
-    internal sealed record Variant(string Name, string Path, int Clients, int PerClient, Dictionary<string, string> Settings, bool Naive = false)
+    internal sealed record Variant(string Name, string Path, int Clients, int PerClient, Dictionary<string, string> Settings, bool Naive = false, bool WarmUp = true)
         : IAsyncDisposable
     {
         private readonly List<double> _samples = [];
@@ -212,7 +212,7 @@ internal static partial class CheckoutLatency
                 ["MetaConversions:AccessToken"] = "harness-token",
                 ["MetaConversions:GraphApiBaseUrl"] = graphUrl,
             };
-            _factory = new ShopFactory(settings, Naive);
+            _factory = new ShopFactory(settings, Naive, WarmUp);
             _factory.UseKestrel(); // the port from configuration (urls): UseKestrel(0) races the app's own bind (dotnet/aspnetcore #67714)
             _factory.StartServer();
             var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -327,7 +327,10 @@ internal static partial class CheckoutLatency
     }
 
     /// <summary>The sample's own Program on Kestrel, configured as MetaConversions__* variables would; plus the naive controller.</summary>
-    internal sealed class ShopFactory(Dictionary<string, string> settings, bool naive) : WebApplicationFactory<global::Program>
+    /// <param name="settings">Configuration.</param>
+    /// <param name="naive">Whether the naive controller is added.</param>
+    /// <param name="warmUp">False: without the library's start-up warm-up, so its code is compiled inside the first requests (the path harness).</param>
+    internal sealed class ShopFactory(Dictionary<string, string> settings, bool naive, bool warmUp = true) : WebApplicationFactory<global::Program>
     {
         static ShopFactory()
         {
@@ -347,6 +350,16 @@ internal static partial class CheckoutLatency
 
             builder.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
             builder.ConfigureLogging(logging => logging.ClearProviders());
+            if (!warmUp)
+            {
+                builder.ConfigureServices(services =>
+                {
+                    var descriptor = services.Single(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService)
+                        && d.ImplementationType == typeof(CapiMiddleware.Hosting.LibraryWarmUp));
+                    services.Remove(descriptor);
+                });
+            }
+
             if (naive)
             {
                 builder.ConfigureServices(services =>
