@@ -185,8 +185,8 @@ internal static partial class Log
     public static partial void EndpointsNotMapped(ILogger logger);
 
     // 150-159: follow-up values on events already sent.
-    [LoggerMessage(150, LogLevel.Warning, "Could not remember {EventName} event {EventId} for follow-up values within MetaConversions:Outbox:EnqueueBudget (a save still under way finishes on its own); the event itself is queued, but a later value for it may be refused as unknown.", EventName = "FollowUpOriginalNotKept")]
-    public static partial void FollowUpOriginalNotKept(ILogger logger, Exception exception, string eventName, string eventId);
+    [LoggerMessage(150, LogLevel.Warning, "Could not remember {EventName} event {EventId} for follow-up values; the event itself is queued, but a later value for it will be refused as unknown. {Occurrences} not remembered so far; said at most once a minute.", EventName = "FollowUpOriginalNotKept")]
+    public static partial void FollowUpOriginalNotKept(ILogger logger, Exception exception, string eventName, string eventId, long occurrences);
 
     [LoggerMessage(151, LogLevel.Warning, "A follow-up value for '{Key}' was not queued: {Reason}.", EventName = "FollowUpRefused")]
     public static partial void FollowUpRefused(ILogger logger, string key, string reason);

@@ -32,6 +32,7 @@ internal sealed class SentEvents : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<SentEvents> _logger;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+    private readonly LogThrottle _notKept = new(LogThrottle.PerMinute);
 
     public SentEvents(IKeptRecords<SentEvent> records, IOptionsMonitor<MetaConversionsOptions> options, TimeProvider time, ILogger<SentEvents> logger)
     {
@@ -55,7 +56,7 @@ internal sealed class SentEvents : IAsyncDisposable
         var orderKey = queued.CustomData?.OrderId is { Length: > 0 } orderId ? OrderKey(orderId) : null;
         if (_inFlight.Count >= MaxInFlight)
         {
-            Log.FollowUpOriginalNotKept(_logger, new TimeoutException($"{MaxInFlight} writes of remembered events are still under way: the store is not answering."), queued.EventName, queued.EventId);
+            NotKept(new TimeoutException($"{MaxInFlight} writes of remembered events are still under way: the store is not answering."), queued);
             return;
         }
 
@@ -166,7 +167,16 @@ internal sealed class SentEvents : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            Log.FollowUpOriginalNotKept(_logger, ex, queued.EventName, queued.EventId);
+            NotKept(ex, queued);
+        }
+    }
+
+    /// <summary>A store that is down fails every write: said at most once a minute, with the count.</summary>
+    private void NotKept(Exception exception, GraphEvent queued)
+    {
+        if (_notKept.ShouldLog(_time, out var occurrences))
+        {
+            Log.FollowUpOriginalNotKept(_logger, exception, queued.EventName, queued.EventId, occurrences);
         }
     }
 

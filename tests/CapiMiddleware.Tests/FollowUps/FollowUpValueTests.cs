@@ -222,6 +222,35 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
         Assert.Null(await records.FindAsync("event:e-1", now, default));
     }
 
+    [SkippableFact]
+    public async Task With_redis_down_the_purchase_is_still_queued_and_not_being_remembered_is_said_once()
+    {
+        redis.Require();
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            RememberPurchases(o);
+            o.Outbox.Provider = "redis";
+            o.Outbox.Redis = redis.ConnectionString + ",connectTimeout=500,syncTimeout=500,asyncTimeout=500";
+            o.Outbox.RedisKeyPrefix = "capi:test:" + Guid.NewGuid().ToString("N")[..8];
+        });
+        var queue = app.Services.GetRequiredService<IConversionQueue>();
+        redis.Kill();
+        try
+        {
+            // The outbox's fallback takes the events; the index's writes fail after the request, which never sees them.
+            Assert.True(await queue.EnqueueAsync(Purchase("ord-9001", "evt-9001", DateTimeOffset.UtcNow)));
+            Assert.True(await queue.EnqueueAsync(Purchase("ord-9002", "evt-9002", DateTimeOffset.UtcNow)));
+            await Eventually.TrueAsync(() => app.Logs.WithEventId(150).Any(), "the failed write is logged");
+            Assert.Single(app.Logs.WithEventId(150)); // at most once a minute, with a count
+        }
+        finally
+        {
+            await redis.RestartAsync();
+        }
+
+        await app.Graph!.WaitForEventsAsync(2, Wait); // both purchases still reach Meta
+    }
+
     [Fact]
     public async Task With_the_memory_outbox_a_restart_forgets_and_says_so()
     {
