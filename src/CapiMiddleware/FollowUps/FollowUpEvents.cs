@@ -24,7 +24,7 @@ internal static class FollowUpEvents
     public static ConversionEvent Create(SentEvent sent, GraphEvent original, CustomData data, DateTimeOffset now) => new(original.EventName)
     {
         EventTime = now,
-        ActionSource = ActionSourceOf(original.ActionSource),
+        ActionSource = FromWireName<ActionSource>(original.ActionSource, s => s.WireName()) ?? ActionSource.Other,
         EventSourceUrl = original.EventSourceUrl,
         ReferrerUrl = original.ReferrerUrl,
         CustomData = data,
@@ -35,7 +35,7 @@ internal static class FollowUpEvents
             OrderId = original.CustomData?.OrderId,
             EventId = original.EventId,
         },
-        MessagingChannel = ChannelOf(original.MessagingChannel),
+        MessagingChannel = FromWireName<MessagingChannel>(original.MessagingChannel, c => c.WireName()),
         PixelIds = sent.PixelIds,
         PreparedUserData = original.UserData,
         DataProcessingOptions = original.DataProcessingOptions switch
@@ -57,29 +57,18 @@ internal static class FollowUpEvents
         return original.EventId + "-fu-" + Convert.ToHexStringLower(digest[..6]);
     }
 
-    private static MessagingChannel? ChannelOf(string? wireName)
+    /// <summary>The value of <typeparamref name="TEnum"/> whose wire name is <paramref name="wireName"/>; null when none is.</summary>
+    private static TEnum? FromWireName<TEnum>(string? wireName, Func<TEnum, string?> wireNameOf)
+        where TEnum : struct, Enum
     {
-        foreach (var channel in Enum.GetValues<MessagingChannel>())
+        foreach (var value in Enum.GetValues<TEnum>())
         {
-            if (channel.WireName() == wireName)
+            if (wireNameOf(value) == wireName)
             {
-                return channel;
+                return value;
             }
         }
 
         return null;
-    }
-
-    private static ActionSource ActionSourceOf(string wireName)
-    {
-        foreach (var source in Enum.GetValues<ActionSource>())
-        {
-            if (source.WireName() == wireName)
-            {
-                return source;
-            }
-        }
-
-        return ActionSource.Other;
     }
 }

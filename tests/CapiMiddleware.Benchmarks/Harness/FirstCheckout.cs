@@ -119,7 +119,7 @@ internal static class FirstCheckout
     /// <summary>One fresh start: time to listen, the first page, the first checkout, the next hundred; then the process is stopped.</summary>
     private static async Task<Start> RunOnceAsync(Flavour flavour, bool libraryOn, FakeGraphApiServer graph)
     {
-        var port = FreePort();
+        var port = HarnessCommand.FreePort();
         var info = new ProcessStartInfo(flavour.Command[0])
         {
             RedirectStandardOutput = true,
@@ -270,13 +270,6 @@ internal static class FirstCheckout
         }
 
         throw new InvalidOperationException("Run the harness from the repository's build output.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed record Flavour(string Name, string[] Command, bool Shop);

@@ -126,6 +126,14 @@ internal static class HarnessCommand
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }
 
+    /// <summary>A loopback port free now, for a process the harness starts.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     public static double Milliseconds(long startTimestamp, long endTimestamp) =>
         (endTimestamp - startTimestamp) * 1000.0 / Stopwatch.Frequency;
 }

@@ -32,12 +32,7 @@ internal sealed class RedisProcess : IAsyncDisposable
             return null;
         }
 
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        var port = HarnessCommand.FreePort();
 
         var process = Process.Start(new ProcessStartInfo(executable)
         {

@@ -18,12 +18,7 @@ public sealed class OfflineImportSampleTests
         await using var graph = await FakeGraphApiServer.StartAsync();
         var started = DateTimeOffset.UtcNow;
 
-        var (exitCode, output) = await RunAsync(new Dictionary<string, string>
-        {
-            ["MetaConversions__PixelId"] = "1234567890",
-            ["MetaConversions__AccessToken"] = graph.Options.ExpectedAccessToken,
-            ["MetaConversions__GraphApiBaseUrl"] = graph.BaseUrl.ToString(),
-        });
+        var (exitCode, output) = await RunAsync(SendingTo(graph));
 
         Assert.True(exitCode == 0, $"exit code {exitCode}\n{output}");
 
@@ -65,13 +60,7 @@ public sealed class OfflineImportSampleTests
         await using var graph = await FakeGraphApiServer.StartAsync();
         var started = DateTimeOffset.UtcNow;
 
-        var (exitCode, output) = await RunAsync(new Dictionary<string, string>
-        {
-            ["MetaConversions__PixelId"] = "1234567890",
-            ["MetaConversions__AccessToken"] = graph.Options.ExpectedAccessToken,
-            ["MetaConversions__GraphApiBaseUrl"] = graph.BaseUrl.ToString(),
-            ["OfflineImport__CrmName"] = "HubSpot",
-        });
+        var (exitCode, output) = await RunAsync(SendingTo(graph, ("OfflineImport__CrmName", "HubSpot")));
 
         Assert.True(exitCode == 0, $"exit code {exitCode}\n{output}");
         var stages = graph.AcceptedEvents.Where(e => e.GetProperty("event_id").GetString()!.Contains(':', StringComparison.Ordinal))
@@ -111,6 +100,23 @@ public sealed class OfflineImportSampleTests
         Assert.Equal(9, shown);
         Assert.Contains("\"action_source\":\"physical_store\"", output, StringComparison.Ordinal);
         Assert.Empty(graph.Requests);
+    }
+
+    /// <summary>The worker's settings to send to <paramref name="graph"/>, and any more.</summary>
+    private static Dictionary<string, string> SendingTo(FakeGraphApiServer graph, params (string Key, string Value)[] more)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["MetaConversions__PixelId"] = "1234567890",
+            ["MetaConversions__AccessToken"] = graph.Options.ExpectedAccessToken,
+            ["MetaConversions__GraphApiBaseUrl"] = graph.BaseUrl.ToString(),
+        };
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
     }
 
     private static async Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment)
