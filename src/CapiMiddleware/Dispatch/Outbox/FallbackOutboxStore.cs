@@ -350,7 +350,7 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
                 var wait = _breaker.ProbeIn();
                 if (wait > TimeSpan.Zero)
                 {
-                    await Task.Delay(wait, _time, closing).ConfigureAwait(false);
+                    await WaitForTheBreakAsync(wait, closing).ConfigureAwait(false);
                     continue;
                 }
 
@@ -372,6 +372,23 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
         catch (OperationCanceledException) when (closing.IsCancellationRequested)
         {
             // Closing: DisposeAsync moves what it can.
+        }
+    }
+
+    /// <summary>Waits out what is left of the break, <paramref name="wait"/> as read from the clock a moment ago.</summary>
+    private async Task WaitForTheBreakAsync(TimeSpan wait, CancellationToken closing)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(closing);
+        var delay = Task.Delay(wait, _time, timer.Token);
+
+        // A clock moved on between reading it and setting the timer would set it too late: look again once it is set.
+        if (_breaker.ProbeIn() > TimeSpan.Zero)
+        {
+            await delay.ConfigureAwait(false);
+        }
+        else
+        {
+            await timer.CancelAsync().ConfigureAwait(false);
         }
     }
 
