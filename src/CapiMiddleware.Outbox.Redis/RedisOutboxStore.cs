@@ -307,9 +307,9 @@ internal sealed class RedisOutboxStore : IOutboxStore, IAsyncDisposable
                 await _redis.StreamDeleteConsumerAsync(_stream, Group, Consumer).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
         {
-            // Redis is gone: what this node held is claimed by another once the lease time-out has passed.
+            // Redis is gone (the client may say so with a cancellation of its own): what this node held is claimed by another once the lease time-out has passed.
         }
 
         await _connection.CloseAsync().ConfigureAwait(false);

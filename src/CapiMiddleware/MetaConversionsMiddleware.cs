@@ -5,6 +5,7 @@ using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware;
 
@@ -48,7 +49,7 @@ internal sealed class MetaConversionsMiddleware
         {
             KeepCookies(context, options);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!ex.IsCancellationBy(context.RequestAborted))
         {
             // Cookies are a nicety; the site's own response is not. Never fail a request over them.
             _logger.LogDebug(ex, "Could not set Meta's first-party cookies for this request.");

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware.Context;
 
@@ -69,7 +70,7 @@ internal sealed class ConversionRecorder
         {
             await CommitCoreAsync(context, builder, redirect).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!ex.IsCancellationBy(context.RequestAborted))
         {
             // Reporting a conversion must never fail the purchase it reports.
             Log.CommitFailed(_logger, ex, builder.EventName);

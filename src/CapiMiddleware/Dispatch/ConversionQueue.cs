@@ -2,6 +2,7 @@ using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Events;
 using CapiMiddleware.FollowUps;
 using Microsoft.Extensions.Options;
+using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware.Dispatch;
 
@@ -148,7 +149,7 @@ internal sealed class ConversionQueue : IConversionQueue
                 stored &= await _store.EnqueueAsync(entry, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!ex.IsCancellationBy(cancellationToken))
         {
             // A durable store that cannot write (disk full, Redis unreachable) loses this event, loudly; the request
             // and the Pixel's copy go on.

@@ -2,6 +2,7 @@ using CapiMiddleware.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware.Dispatch;
 
@@ -76,7 +77,7 @@ internal sealed class OutboxSender : BackgroundService
                     var batch = await _store.LeaseAsync(options.BatchSize, options.FlushInterval, stoppingToken).ConfigureAwait(false);
                     await SendAsync(batch, options, _abandon.Token).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (!ex.IsCancellationBy(stoppingToken))
                 {
                     // A failing store or a bug must not stop the host (the default for a failed BackgroundService):
                     // say so, pause, and go on.
@@ -94,7 +95,7 @@ internal sealed class OutboxSender : BackgroundService
         {
             await DrainAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!ex.IsCancellationBy(_abandon.Token))
         {
             // A durable store keeps what could not be drained.
             Log.SenderFailed(_logger, ex);
@@ -110,7 +111,7 @@ internal sealed class OutboxSender : BackgroundService
             {
                 return await _store.WaitForEntriesAsync(stoppingToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!ex.IsCancellationBy(stoppingToken))
             {
                 Log.SenderFailed(_logger, ex);
                 await Task.Delay(SenderFailurePause, _time, stoppingToken).ConfigureAwait(false);
@@ -176,7 +177,7 @@ internal sealed class OutboxSender : BackgroundService
         {
             result = await transport.SendAsync(pixel, batch, options, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!ex.IsCancellationBy(cancellationToken))
         {
             // Whatever went wrong, the leased entries go back to the store rather than vanish.
             result = GraphSendResult.TransientFailure($"{ex.GetType().Name}: {ex.Message}");

@@ -5,6 +5,7 @@ using CapiMiddleware.Events;
 using CapiMiddleware.Records;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware.FollowUps;
 
@@ -100,7 +101,7 @@ internal sealed class SentEvents : IAsyncDisposable
             sent = await FindAsync(OrderKey(orderIdOrEventId), now, cancellationToken).ConfigureAwait(false)
                 ?? await FindAsync(EventKey(orderIdOrEventId), now, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!ex.IsCancellationBy(cancellationToken))
         {
             Log.FollowUpIndexUnavailable(_logger, ex);
             return FollowUpOutcome.NotQueued;

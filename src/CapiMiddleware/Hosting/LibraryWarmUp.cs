@@ -57,7 +57,7 @@ internal sealed class LibraryWarmUp(
             var ownQueue = new ConversionQueue(ownStore, options, time, new ConversionObservers([]), identities, sentEvents);
             await ownQueue.EnqueueAsync(warmUp, "warm-up", host: null, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!ex.IsCancellationBy(cancellationToken))
         {
             Log.WarmUpFailed(logger, ex);
         }

@@ -6,6 +6,7 @@ using CapiMiddleware.Records;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware.Identity;
 
@@ -102,7 +103,7 @@ internal sealed class CapturedIdentities
                 .WaitAsync(options.Outbox.EnqueueBudget, _time, cancellationToken).ConfigureAwait(false);
             _metrics.IdentityCaptured(identity.Consent);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException) // a TimeoutException past the budget included
+        catch (Exception ex) when (!ex.IsCancellationBy(cancellationToken)) // a TimeoutException past the budget included
         {
             // The checkout goes on; the confirmation will be reported with what it has.
             Log.IdentityNotCaptured(_logger, ex);
@@ -121,7 +122,7 @@ internal sealed class CapturedIdentities
         {
             identity = await _store.TakeAsync(key, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!ex.IsCancellationBy(cancellationToken))
         {
             Log.IdentityNotRead(_logger, ex, conversionEvent.EventName);
             identity = null;

@@ -249,8 +249,8 @@ public sealed class FollowUpValueTests(RedisServer redis) : IClassFixture<RedisS
             await redis.RestartAsync();
         }
 
-        // Both purchases still reach Meta: the drain moves them to Redis once it answers again (the client reconnects
-        // on its own schedule, slower on a loaded machine), and the sender leases them from there.
+        // Both purchases still reach Meta: the drain moves them to Redis once it answers again, and the sender, which
+        // paused after each failure (one of them StackExchange.Redis's own TaskCanceledException), leases them there.
         await app.Graph!.WaitForEventsAsync(2, TimeSpan.FromSeconds(60));
     }
 

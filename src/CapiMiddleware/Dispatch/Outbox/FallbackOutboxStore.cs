@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using CapiMiddleware.Diagnostics;
 using Microsoft.Extensions.Logging;
+using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware.Dispatch.Outbox;
 
@@ -113,7 +114,7 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
             // Never cancelled: once handed to the store, only the write's own outcome says where the entry is.
             write = _store.EnqueueAsync(entry, CancellationToken.None).AsTask();
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) // the write was given no token: any exception, a cancellation included, is its failure
         {
             write = Task.FromException<bool>(ex);
         }
@@ -362,7 +363,7 @@ internal sealed class FallbackOutboxStore : IOutboxStore, IAsyncDisposable
                         await Task.Delay(TimeSpan.FromMilliseconds(100), _time, closing).ConfigureAwait(false);
                     }
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (!ex.IsCancellationBy(closing))
                 {
                     Log.FallbackDrainFailed(_logger, ex, StoreName);
                     await Task.Delay(TimeSpan.FromSeconds(1), _time, closing).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using CapiMiddleware.Diagnostics;
 using Microsoft.Extensions.Logging;
+using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware.Dispatch.Outbox;
 
@@ -88,7 +89,7 @@ internal sealed class HeldLeases<TKey>
                 {
                     await renew(keys).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (!ex.IsCancellationBy(closing))
                 {
                     Log.LeaseRenewalFailed(logger, ex, keys.Length);
                 }

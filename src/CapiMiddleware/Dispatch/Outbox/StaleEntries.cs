@@ -81,7 +81,7 @@ internal sealed class StaleEntries
         {
             await deadLetter(stale, Reason, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) // the dead-lettering was given no token: any exception is its failure
         {
             Log.StaleDropFailed(_logger, ex, stale.Count);
         }

@@ -5,6 +5,7 @@ using CapiMiddleware.FakeGraph;
 using CapiMiddleware.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CapiMiddleware.Tests.Dispatch.Outbox;
 
@@ -126,9 +127,104 @@ public sealed class OutboxEndToEndTests(RedisServer redis) : IClassFixture<Redis
         Assert.DoesNotContain(app.Logs.Lines, l => l.Level == LogLevel.Critical);
     }
 
+    /// <summary>
+    /// StackExchange.Redis reports some dropped connections as a <see cref="TaskCanceledException"/> of its own, which
+    /// once ended the sender for good (and, by the host's default, stopped the app). Here a store of the app's own
+    /// does the same, twice: waiting for entries, then leasing them.
+    /// </summary>
+    [Fact]
+    public async Task A_store_that_reports_a_failure_as_a_cancellation_of_its_own_neither_stops_the_sender_nor_the_app()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = new CancellingStore(new ListOutboxStore(time));
+        await using var app = await TestApp.StartAsync(services: s => s.AddSingleton<TimeProvider>(time).AddOutboxStore(_ => store));
+
+        await CheckOutAsync(app, "ord-1");
+        await Eventually.TrueAsync(
+            () =>
+            {
+                if (app.Graph!.AcceptedEvents.Count >= 1)
+                {
+                    return true;
+                }
+
+                time.Advance(TimeSpan.FromMilliseconds(500)); // through the sender's pauses after each failure
+                return false;
+            },
+            "the purchase reaches Graph once the store answers again");
+
+        Assert.True(store.Waits > 1 && store.Leases > 1); // the sender came back to the store after each failure
+        Assert.Equal(2, app.Logs.WithEventId(17).Count()); // each failure said, neither the end of the sender
+        Assert.Empty(app.Logs.WithEventId(9, "Microsoft.Extensions.Hosting")); // "BackgroundService failed"
+        await CheckOutAsync(app, "ord-2");
+        await Eventually.TrueAsync(
+            () =>
+            {
+                if (app.Graph!.AcceptedEvents.Count >= 2)
+                {
+                    return true;
+                }
+
+                time.Advance(TimeSpan.FromMilliseconds(100));
+                return false;
+            },
+            "the next purchase reaches Graph too");
+    }
+
+    [Fact]
+    public async Task A_write_that_fails_as_a_cancellation_of_the_stores_own_loses_that_event_loudly_and_never_fails_the_checkout()
+    {
+        var store = new CancellingStore(new ListOutboxStore(TimeProvider.System), failWrites: true);
+        await using var app = await TestApp.StartAsync(services: s => s.AddOutboxStore(_ => store));
+
+        await CheckOutAsync(app, "ord-1"); // 200: the purchase itself goes on
+        Assert.Contains("Could not store Purchase event", Assert.Single(app.Logs.WithEventId(44)).Message);
+        await CheckOutAsync(app, "ord-2");
+        Assert.Equal("ord-2", (await app.Graph!.WaitForEventsAsync(1, TimeSpan.FromSeconds(30)))[0].GetProperty("custom_data").GetProperty("order_id").GetString());
+    }
+
     private static async Task CheckOutAsync(TestApp app, string orderId)
     {
         using var response = await app.Client.PostAsync($"/purchase?orderId={orderId}", new FormUrlEncodedContent([]));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>
+    /// A store of the app's own whose first wait and first lease (or, with <paramref name="failWrites"/>, first write)
+    /// fail as a dropped connection of a driver does.
+    /// </summary>
+    private sealed class CancellingStore(ListOutboxStore inner, bool failWrites = false) : IOutboxStore
+    {
+        public int Writes;
+        public int Waits;
+        public int Leases;
+
+        public bool IsDurable => inner.IsDurable;
+
+        public ValueTask<bool> EnqueueAsync(OutboxEntry entry, CancellationToken cancellationToken) =>
+            failWrites && Interlocked.Increment(ref Writes) == 1
+                ? throw new TaskCanceledException("The connection was dropped.")
+                : inner.EnqueueAsync(entry, cancellationToken);
+
+        public async ValueTask<bool> WaitForEntriesAsync(CancellationToken cancellationToken)
+        {
+            var waiting = await inner.WaitForEntriesAsync(cancellationToken);
+            return !failWrites && Interlocked.Increment(ref Waits) == 1 ? throw new TaskCanceledException("The connection was dropped.") : waiting;
+        }
+
+        public ValueTask<IReadOnlyList<OutboxEntry>> LeaseAsync(int maxCount, TimeSpan linger, CancellationToken cancellationToken) =>
+            !failWrites && Interlocked.Increment(ref Leases) == 1
+                ? throw new TaskCanceledException("The connection was dropped.")
+                : inner.LeaseAsync(maxCount, linger, cancellationToken);
+
+        public ValueTask AcknowledgeAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken) => inner.AcknowledgeAsync(entries, cancellationToken);
+
+        public ValueTask RetryLaterAsync(IReadOnlyList<OutboxEntry> entries, TimeSpan delay, CancellationToken cancellationToken) => inner.RetryLaterAsync(entries, delay, cancellationToken);
+
+        public ValueTask DeadLetterAsync(IReadOnlyList<OutboxEntry> entries, string reason, CancellationToken cancellationToken) => inner.DeadLetterAsync(entries, reason, cancellationToken);
+
+        public ValueTask<long> CountAsync(CancellationToken cancellationToken) => inner.CountAsync(cancellationToken);
+
+        public ValueTask<IReadOnlyList<DeadLetter>> GetRecentDeadLettersAsync(int maxCount, CancellationToken cancellationToken) => inner.GetRecentDeadLettersAsync(maxCount, cancellationToken);
     }
 }
