@@ -309,7 +309,8 @@ internal sealed class RedisOutboxStore : IOutboxStore, IAsyncDisposable
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
         {
-            // Redis is gone (the client may say so with a cancellation of its own): what this node held is claimed by another once the lease time-out has passed.
+            // Redis is gone (the client may say so with a cancellation of its own): what this node held is claimed by
+            // another once the lease time-out has passed.
         }
 
         await _connection.CloseAsync().ConfigureAwait(false);

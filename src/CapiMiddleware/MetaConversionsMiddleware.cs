@@ -1,11 +1,11 @@
 using CapiMiddleware.Context;
 using CapiMiddleware.Cookies;
 using CapiMiddleware.Diagnostics;
+using CapiMiddleware.Hosting;
 using CapiMiddleware.Serving;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware;
 

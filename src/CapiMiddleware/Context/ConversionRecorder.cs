@@ -1,12 +1,12 @@
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Events;
+using CapiMiddleware.Hosting;
 using CapiMiddleware.Inspector;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware.Context;
 

@@ -1,8 +1,8 @@
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Events;
 using CapiMiddleware.FollowUps;
-using Microsoft.Extensions.Options;
 using CapiMiddleware.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace CapiMiddleware.Dispatch;
 

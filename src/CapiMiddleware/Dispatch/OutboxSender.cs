@@ -1,8 +1,8 @@
 using CapiMiddleware.Diagnostics;
+using CapiMiddleware.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware.Dispatch;
 

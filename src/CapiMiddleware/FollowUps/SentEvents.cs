@@ -2,10 +2,10 @@ using System.Text.Json;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Dispatch;
 using CapiMiddleware.Events;
+using CapiMiddleware.Hosting;
 using CapiMiddleware.Records;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware.FollowUps;
 

@@ -2,11 +2,11 @@ using CapiMiddleware.Context;
 using CapiMiddleware.Diagnostics;
 using CapiMiddleware.Events;
 using CapiMiddleware.Hashing;
+using CapiMiddleware.Hosting;
 using CapiMiddleware.Records;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using CapiMiddleware.Hosting;
 
 namespace CapiMiddleware.Identity;
 

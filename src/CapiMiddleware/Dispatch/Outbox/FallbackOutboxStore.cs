@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using CapiMiddleware.Diagnostics;
-using Microsoft.Extensions.Logging;
 using CapiMiddleware.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace CapiMiddleware.Dispatch.Outbox;
 

@@ -1,6 +1,6 @@
 using CapiMiddleware.Diagnostics;
-using Microsoft.Extensions.Logging;
 using CapiMiddleware.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace CapiMiddleware.Dispatch.Outbox;
 
