@@ -61,8 +61,8 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Error, "Could not render the Pixel's page data; the page goes on without it.", EventName = "PageDataFailed")]
     public static partial void PageDataFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(17, LogLevel.Error, "The background sender failed; it goes on in a few seconds. Queued events are kept.", EventName = "SenderFailed")]
-    public static partial void SenderFailed(ILogger logger, Exception exception);
+    [LoggerMessage(17, LogLevel.Error, "The background sender failed ({Failures} times so far); it goes on in a few seconds. Queued events are kept. Said at most once a minute.", EventName = "SenderFailed")]
+    public static partial void SenderFailed(ILogger logger, Exception exception, long failures);
 
     [LoggerMessage(18, LogLevel.Debug, "{EventName} event {EventId}: match quality estimate {Quality}.", EventName = "EventMatchQuality")]
     public static partial void EventMatchQuality(ILogger logger, string eventName, string eventId, MatchQuality quality);

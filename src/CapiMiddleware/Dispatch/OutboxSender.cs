@@ -24,6 +24,7 @@ internal sealed class OutboxSender : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<OutboxSender> _logger;
     private readonly CancellationTokenSource _abandon = new();
+    private readonly LogThrottle _failing = new(LogThrottle.PerMinute); // a store down for an hour: 60 lines, not 720
     private DateTimeOffset _lastTokenError = DateTimeOffset.MinValue;
     private MetaConversionsOptions? _pausedFor;
 
@@ -81,7 +82,7 @@ internal sealed class OutboxSender : BackgroundService
                 {
                     // A failing store or a bug must not stop the host (the default for a failed BackgroundService):
                     // say so, pause, and go on.
-                    Log.SenderFailed(_logger, ex);
+                    ReportFailure(ex);
                     await Task.Delay(SenderFailurePause, _time, stoppingToken).ConfigureAwait(false);
                 }
             }
@@ -97,8 +98,18 @@ internal sealed class OutboxSender : BackgroundService
         }
         catch (Exception ex) when (!ex.IsCancellationBy(_abandon.Token))
         {
-            // A durable store keeps what could not be drained.
-            Log.SenderFailed(_logger, ex);
+            // A durable store keeps what could not be drained. Said even within a minute of the last failure said.
+            _failing.ShouldLog(_time, out var failures);
+            Log.SenderFailed(_logger, ex, failures);
+        }
+    }
+
+    /// <summary>Logs a failure of the store or of a send, at most once a minute, with the count so far.</summary>
+    private void ReportFailure(Exception exception)
+    {
+        if (_failing.ShouldLog(_time, out var failures))
+        {
+            Log.SenderFailed(_logger, exception, failures);
         }
     }
 
@@ -113,7 +124,7 @@ internal sealed class OutboxSender : BackgroundService
             }
             catch (Exception ex) when (!ex.IsCancellationBy(stoppingToken))
             {
-                Log.SenderFailed(_logger, ex);
+                ReportFailure(ex);
                 await Task.Delay(SenderFailurePause, _time, stoppingToken).ConfigureAwait(false);
             }
         }
